@@ -1,0 +1,96 @@
+package org.promptrecovery4j.core;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A progress line on standard error for long work (loading checkpoints, embedding many texts).
+ *
+ * <p>Silent for work that ends within the first second; then redrawn at most a few times a second on a
+ * terminal, or printed as a plain line every few seconds when standard error is a file or pipe.
+ * Disable with {@code -Dpr4j.progress=false}.
+ */
+public final class Progress implements AutoCloseable {
+
+  /** How the counts are shown. */
+  public enum Unit {
+    BYTES,
+    ITEMS
+  }
+
+  private static final long QUIET_NANOS = 1_000_000_000L;
+
+  private final String label;
+  private final long total;
+  private final Unit unit;
+  private final PrintStream out;
+  private final boolean terminal;
+  private final boolean enabled;
+  private final long start = System.nanoTime();
+  private long done;
+  private long lastPrint;
+  private boolean printed;
+
+  private Progress(String label, long total, Unit unit, PrintStream out) {
+    this.label = label;
+    this.total = total;
+    this.unit = unit;
+    this.out = out;
+    this.terminal = System.console() != null;
+    this.enabled = !"false".equals(System.getProperty("pr4j.progress"));
+  }
+
+  public static Progress start(String label, long total, Unit unit) {
+    return new Progress(label, total, unit, System.err);
+  }
+
+  /** Adds {@code amount} units of finished work. */
+  public synchronized void advance(long amount) {
+    done += amount;
+    long now = System.nanoTime();
+    long interval = terminal ? 200_000_000L : 5_000_000_000L;
+    if (enabled && now - start > QUIET_NANOS && now - lastPrint > interval) {
+      lastPrint = now;
+      print(now, false);
+    }
+  }
+
+  public synchronized long done() {
+    return done;
+  }
+
+  private void print(long now, boolean last) {
+    double seconds = (now - start) / 1e9;
+    String pct = total > 0 ? String.format(Locale.ROOT, "%3d%% ", (int) (100.0 * done / total)) : "";
+    String line =
+        String.format(
+            Locale.ROOT, "%s %s%s/%s %.1fs", label, pct, format(done), total > 0 ? format(total) : "?", seconds);
+    if (terminal) {
+      out.print("\r" + line + (last ? "\n" : ""));
+    } else {
+      out.println(line);
+    }
+    out.flush();
+    printed = true;
+  }
+
+  private String format(long n) {
+    if (unit == Unit.ITEMS) {
+      return Long.toString(n);
+    }
+    if (n >= 1L << 30) {
+      return String.format(Locale.ROOT, "%.2f GB", n / (double) (1L << 30));
+    }
+    if (n >= 1L << 20) {
+      return String.format(Locale.ROOT, "%.1f MB", n / (double) (1L << 20));
+    }
+    return String.format(Locale.ROOT, "%.1f kB", n / 1024.0);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (enabled && printed) {
+      print(System.nanoTime(), true);
+    }
+  }
+}

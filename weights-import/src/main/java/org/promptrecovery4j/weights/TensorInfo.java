@@ -1,0 +1,28 @@
+package org.promptrecovery4j.weights;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Where one tensor lies: its name, dtype, shape, and its bytes {@code [offset, offset + byteLength)}
+ * from the start of {@code file}.
+ */
+public record TensorInfo(String name, DType dtype, long[] shape, Path file, long offset, long byteLength) {
+
+  public long numel() {
+    long n = 1;
+    for (long s : shape) {
+      n *= s;
+    }
+    return n;
+  }
+
+  public String shapeString() {
+    return Arrays.toString(shape);
+  }
+
+  @Override
+  public String toString() {
+    return name + " " + dtype + " " + shapeString();
+  }
+}
