@@ -45,7 +45,7 @@ public enum DType {
         return d;
       }
     }
-    throw new IllegalArgumentException(
+    throw new ModelFormatException(
         where + ": unknown dtype '" + name + "' (supported: "
             + Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", ")) + ")");
   }

@@ -73,8 +73,7 @@ public interface WeightSource extends Closeable {
       return Nd4j.create(readFloats(name), t.shape(), 'c');
     }
     // large tensors: convert in chunks straight into the native array, never one giant Java array
-    INDArray result = Nd4j.createUninitialized(DataType.FLOAT, t.shape(), 'c');
-    INDArray flat = result.reshape('c', numel);
+    INDArray flat = Nd4j.createUninitialized(DataType.FLOAT, new long[] {numel}, 'c');
     int size = t.dtype().byteSize();
     float[] chunk = new float[CHUNK_VALUES];
     for (long start = 0; start < numel; start += CHUNK_VALUES) {
@@ -84,7 +83,7 @@ public interface WeightSource extends Closeable {
       INDArray part = n == CHUNK_VALUES ? Nd4j.createFromArray(chunk) : Nd4j.createFromArray(java.util.Arrays.copyOf(chunk, n));
       flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, start + n)).assign(part);
     }
-    return result;
+    return flat.reshape('c', t.shape());
   }
 
   /** Values converted per step when a tensor is loaded in chunks. */
