@@ -1,0 +1,81 @@
+package org.promptrecovery4j.models.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * HuggingFace {@code nn.Linear}: {@code y = x W^T + b} over the last axis of an input of any rank.
+ *
+ * <p>The weight is held transposed ({@code [in, out]}) so the product is one plain GEMM on the input
+ * flattened to {@code [N, in]} (SameDiff's rank-3 × rank-2 mmul fails). Adapters registered with
+ * {@link #addAdapter} before the layer is applied add their output (LoRA); whether the weight is a
+ * frozen constant or a trainable variable is decided by the {@link ParameterBinder} that made it.
+ */
+public final class Linear {
+
+  private final String name;
+  private final SDVariable weightT;
+  private final SDVariable bias;
+  private final long inFeatures;
+  private final long outFeatures;
+  private final List<LinearAdapter> adapters = new ArrayList<>();
+
+  public Linear(String name, SDVariable weightT, SDVariable bias, long inFeatures, long outFeatures) {
+    this.name = name;
+    this.weightT = weightT;
+    this.bias = bias;
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+  }
+
+  /** Binds HF weights {@code <prefix>.weight} [out, in] and, if {@code withBias}, {@code <prefix>.bias}. */
+  public static Linear load(ParameterBinder p, String prefix, boolean withBias) {
+    SDVariable w = p.linearWeight(prefix + ".weight");
+    long[] shape = w.getShape();
+    SDVariable b = withBias ? p.parameter(prefix + ".bias") : null;
+    return new Linear(prefix, w, b, shape[0], shape[1]);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long inFeatures() {
+    return inFeatures;
+  }
+
+  public long outFeatures() {
+    return outFeatures;
+  }
+
+  public SDVariable weightT() {
+    return weightT;
+  }
+
+  public void addAdapter(LinearAdapter adapter) {
+    adapters.add(adapter);
+  }
+
+  /** Applies the layer to {@code x} of rank {@code rank} (features on the last axis). */
+  public SDVariable forward(SDVariable x, int rank) {
+    SameDiff sd = x.getSameDiff();
+    SDVariable x2d = rank == 2 ? x : x.reshape(-1, inFeatures);
+    SDVariable y = sd.mmul(x2d, weightT);
+    if (bias != null) {
+      y = y.add(bias);
+    }
+    for (LinearAdapter a : adapters) {
+      y = y.add(a.delta(this, x2d));
+    }
+    if (rank == 2) {
+      return y;
+    }
+    SDVariable leading = sd.shape(x).get(SDIndex.interval(0, rank - 1));
+    SDVariable outShape = sd.concat(0, leading, sd.constant(Nd4j.createFromArray(outFeatures).castTo(leading.dataType())));
+    return y.reshape(outShape);
+  }
+}

@@ -1,0 +1,91 @@
+package org.promptrecovery4j.models.nn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.WeightSource;
+
+/**
+ * Brings HF-named tensors of a checkpoint into a graph, as float32: frozen ones as constants,
+ * trainable ones (chosen by a name predicate) as variables. Each tensor is loaded once.
+ *
+ * <p>A name missing from the checkpoint is an error naming the tensor and the checkpoint; names may
+ * be tried with and without a prefix (e.g. {@code deberta.}) through {@link #resolve}.
+ */
+public final class ParameterBinder {
+
+  private final SameDiff sd;
+  private final WeightSource weights;
+  private final Predicate<String> trainable;
+  private final Map<String, SDVariable> bound = new LinkedHashMap<>();
+
+  public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable) {
+    this.sd = sd;
+    this.weights = weights;
+    this.trainable = trainable;
+  }
+
+  /** All parameters frozen. */
+  public ParameterBinder(SameDiff sd, WeightSource weights) {
+    this(sd, weights, name -> false);
+  }
+
+  public SameDiff graph() {
+    return sd;
+  }
+
+  public WeightSource weights() {
+    return weights;
+  }
+
+  /** The first of {@code candidates} that the checkpoint holds; an error listing them if none. */
+  public String resolve(String... candidates) {
+    for (String c : candidates) {
+      if (weights.contains(c)) {
+        return c;
+      }
+    }
+    throw new ModelFormatException(weights.location() + ": missing tensor " + String.join(" or ", candidates));
+  }
+
+  public boolean has(String name) {
+    return weights.contains(name);
+  }
+
+  /** The tensor as stored (float32), bound under its HF name. */
+  public SDVariable parameter(String name) {
+    return bound.computeIfAbsent(name, n -> bind(n, load(n)));
+  }
+
+  /** A {@code [out, in]} linear weight, bound transposed as {@code [in, out]} under {@code name}. */
+  public SDVariable linearWeight(String name) {
+    return bound.computeIfAbsent(name, n -> {
+      INDArray w = load(n);
+      if (w.rank() != 2) {
+        throw new ModelFormatException(weights.location() + ": tensor '" + n + "' should be 2-D [out, in], is "
+            + java.util.Arrays.toString(w.shape()));
+      }
+      return bind(n, w.transpose().dup('c'));
+    });
+  }
+
+  private INDArray load(String name) {
+    if (!weights.contains(name)) {
+      throw new ModelFormatException(weights.location() + ": missing tensor '" + name + "'");
+    }
+    return weights.loadFloat(name);
+  }
+
+  private SDVariable bind(String name, INDArray value) {
+    return trainable.test(name) ? sd.var(name, value) : sd.constant(name, value);
+  }
+
+  /** Names bound so far (for reports and for finding unused checkpoint tensors). */
+  public Map<String, SDVariable> bound() {
+    return java.util.Collections.unmodifiableMap(bound);
+  }
+}
