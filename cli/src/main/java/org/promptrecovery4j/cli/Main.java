@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
     version = "PromptRecovery4J 0.1.0",
     description = "Recover the prompt an LLM was given to rewrite a text, on the JVM.",
     subcommands = {
+      InspectCommand.class,
+      ConvertCommand.class,
     })
 public final class Main implements Runnable {
 
@@ -31,7 +33,8 @@ public final class Main implements Runnable {
         (ex, commandLine, parseResult) -> {
           // user errors (bad files, bad arguments) print one clear line; bugs keep their stack trace
           if (ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
-              || ex instanceof java.io.UncheckedIOException || ex instanceof IllegalStateException) {
+              || ex instanceof java.io.UncheckedIOException || ex instanceof IllegalStateException
+              || ex instanceof UnsupportedOperationException) {
             commandLine.getErr().println("error: " + ex.getMessage());
           } else {
             ex.printStackTrace(commandLine.getErr());

@@ -1,0 +1,74 @@
+package org.promptrecovery4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.promptrecovery4j.weights.Checkpoints;
+import org.promptrecovery4j.weights.SafetensorsFile;
+import org.promptrecovery4j.weights.WeightSource;
+
+class InspectAndConvertCommandTest {
+
+  static final Path MISTRAL = CliRunner.FIXTURES.resolve("tiny-mistral-bf16-sharded");
+
+  @TempDir Path tmp;
+
+  @Test
+  void inspectPrintsHuggingFacesParameterCount() throws IOException {
+    long expected = new ObjectMapper().readTree(MISTRAL.resolve("expected.json").toFile()).get("num_parameters").asLong();
+    CliRunner r = CliRunner.run("inspect", "--model", MISTRAL.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("model_type:  mistral")
+        .contains("parameters:  " + expected)
+        .contains("dtype:       BF16 (config: bfloat16)")
+        .contains("tensors:     21")
+        .containsPattern("model\\.layers\\.1\\.self_attn\\.k_proj\\.weight +BF16 +\\[8, 16\\]");
+  }
+
+  @Test
+  void inspectOfAFolderWithoutConfigIsAClearError() {
+    CliRunner r = CliRunner.run("inspect", "--model", tmp.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: ").contains(tmp.toString()).contains("no config.json");
+  }
+
+  @Test
+  void inspectRefusesAnUnsupportedModelType() throws IOException {
+    Files.writeString(tmp.resolve("config.json"), "{\"model_type\": \"bert\"}");
+    CliRunner r = CliRunner.run("inspect", "--model", tmp.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains("unsupported model_type 'bert'").contains("deberta-v2, t5, phi, mistral, llama, gemma");
+  }
+
+  @Test
+  void convertMergesShardsIntoOneFileWithIdenticalTensors() throws IOException {
+    Path out = tmp.resolve("model.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", MISTRAL.resolve("model.safetensors.index.json").toString(),
+        "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("21 tensors").contains("6736 parameters");
+    try (WeightSource in = Checkpoints.open(MISTRAL); SafetensorsFile conv = SafetensorsFile.open(out)) {
+      assertThat(conv.names()).containsExactlyInAnyOrderElementsOf(in.names());
+      for (String n : in.names()) {
+        assertThat(conv.info(n).dtype()).isEqualTo(in.info(n).dtype());
+        assertThat(conv.info(n).shape()).isEqualTo(in.info(n).shape());
+        assertThat(conv.bytes(n)).as(n).isEqualTo(in.bytes(n));
+      }
+    }
+  }
+
+  @Test
+  void convertOfAMissingInputLeavesNoOutput() {
+    Path out = tmp.resolve("x.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", tmp.resolve("missing.bin").toString(), "--output", out.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains("missing.bin").contains("no such file");
+    assertThat(out).doesNotExist();
+  }
+}
