@@ -6,6 +6,7 @@ import java.util.function.Predicate;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.core.Progress;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.WeightSource;
 
@@ -14,19 +15,26 @@ import org.promptrecovery4j.weights.WeightSource;
  * trainable ones (chosen by a name predicate) as variables. Each tensor is loaded once.
  *
  * <p>A name missing from the checkpoint is an error naming the tensor and the checkpoint; names may
- * be tried with and without a prefix (e.g. {@code deberta.}) through {@link #resolve}.
+ * be tried with and without a prefix (e.g. {@code deberta.}) through {@link #resolve}. Loading shows a
+ * progress line for checkpoints that take more than a second; {@link #close} ends it.
  */
-public final class ParameterBinder {
+public final class ParameterBinder implements AutoCloseable {
 
   private final SameDiff sd;
   private final WeightSource weights;
   private final Predicate<String> trainable;
   private final Map<String, SDVariable> bound = new LinkedHashMap<>();
+  private final Progress progress;
 
   public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable) {
     this.sd = sd;
     this.weights = weights;
     this.trainable = trainable;
+    long total = 0;
+    for (String n : weights.names()) {
+      total += weights.info(n).byteLength();
+    }
+    this.progress = Progress.start("Loading " + weights.location().getFileName(), total, Progress.Unit.BYTES);
   }
 
   /** All parameters frozen. */
@@ -77,11 +85,19 @@ public final class ParameterBinder {
     if (!weights.contains(name)) {
       throw new ModelFormatException(weights.location() + ": missing tensor '" + name + "'");
     }
-    return weights.loadFloat(name);
+    INDArray value = weights.loadFloat(name);
+    progress.advance(weights.info(name).byteLength());
+    return value;
   }
 
   private SDVariable bind(String name, INDArray value) {
     return trainable.test(name) ? sd.var(name, value) : sd.constant(name, value);
+  }
+
+  /** Ends the loading progress line. */
+  @Override
+  public void close() {
+    progress.close();
   }
 
   /** Names bound so far (for reports and for finding unused checkpoint tensors). */
