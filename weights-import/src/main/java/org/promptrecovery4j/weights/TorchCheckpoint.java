@@ -389,7 +389,8 @@ public final class TorchCheckpoint implements WeightSource {
   }
 
   private static String supportedDTypes() {
-    return TORCH_DTYPES.entrySet().stream().filter(e -> e.getKey().equals(canonical(e.getValue())))
+    return TORCH_DTYPES.entrySet().stream()
+        .filter(e -> e.getValue() != null && e.getKey().equals(canonical(e.getValue())))
         .map(Map.Entry::getKey).collect(Collectors.joining(", "));
   }
 
