@@ -606,9 +606,15 @@ public final class TorchCheckpoint implements WeightSource {
       if (!ok) {
         throw new PickleException("refused global '" + module + "." + name + "' (asked for at byte " + offset
             + "): only collections.OrderedDict and PyTorch's tensor, storage and dtype names are allowed;"
-            + " nothing was executed");
+            + " nothing was executed" + (picklesAModel(module)
+                ? " (the file seems to pickle a whole model object, torch.save(model): load it in Python and"
+                    + " save model.state_dict() instead)" : ""));
       }
       return new Global(module, name);
+    }
+
+    private static boolean picklesAModel(String module) {
+      return module.startsWith("torch.nn.") || module.startsWith("transformers.") || module.equals("__main__");
     }
 
     @Override

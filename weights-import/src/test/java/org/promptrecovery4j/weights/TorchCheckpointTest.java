@@ -215,6 +215,23 @@ class TorchCheckpointTest {
     }
   }
 
+  @Test
+  void zip64EndRecordIsFollowed() throws IOException {
+    byte[] d = Files.readAllBytes(FIXTURES.resolve("mixed.bin"));
+    int i = d.length - 22;
+    while (!(d[i] == 'P' && d[i + 1] == 'K' && d[i + 2] == 5 && d[i + 3] == 6)) {
+      i--;
+    }
+    // torch writes zip64 end records; with the classic record's fields at their zip64 markers a reader
+    // must take entry count, directory size and offset from the zip64 record
+    ByteBuffer b = ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN);
+    b.putShort(i + 8, (short) 0xffff).putShort(i + 10, (short) 0xffff).putInt(i + 12, -1).putInt(i + 16, -1);
+    Path file = Files.write(tmp.resolve("zip64.bin"), d);
+    try (TorchCheckpoint ckpt = TorchCheckpoint.open(file)) {
+      assertMatchesExpected(ckpt, FIXTURES.resolve("mixed.expected.json"));
+    }
+  }
+
   // ------------------------------------------------------------------ refused files
 
   @Test
@@ -235,7 +252,8 @@ class TorchCheckpointTest {
     assertThatThrownBy(() -> TorchCheckpoint.open(FIXTURES.resolve("whole-module.pt")))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("whole-module.pt")
-        .hasMessageContaining("refused global 'torch.nn.modules.linear.Linear'");
+        .hasMessageContaining("refused global 'torch.nn.modules.linear.Linear'")
+        .hasMessageContaining("save model.state_dict()");
   }
 
   @Test
