@@ -56,7 +56,7 @@ final class RestrictedUnpickler {
 
     @Override
     public String toString() {
-      return "(" + String.join(", ", items.stream().map(String::valueOf).toList()) + ")";
+      return describe(this);
     }
   }
 
@@ -84,6 +84,7 @@ final class RestrictedUnpickler {
   }
 
   private static final Object MARK_OBJECT = new Object();
+  private static final int MAX_KEY_DEPTH = 64;
 
   /** Opcode names for messages (pickle protocols 0–5). */
   private static final Map<Integer, String> NAMES = new HashMap<>();
@@ -137,7 +138,12 @@ final class RestrictedUnpickler {
    */
   static Object load(ByteBuffer in, Handler handler) {
     RestrictedUnpickler u = new RestrictedUnpickler(in, handler);
-    Object result = u.run();
+    Object result;
+    try {
+      result = u.run();
+    } catch (StackOverflowError e) { // a safety net only: keys are depth-checked, messages use describe()
+      throw new PickleException("pickle nests values too deeply near byte " + u.opOffset);
+    }
     in.position(u.in.position());
     return result;
   }
@@ -453,13 +459,20 @@ final class RestrictedUnpickler {
 
   /** Dict keys and set members must be hashable as in Python: scalars and tuples of them (never cyclic). */
   private Object key(Object k) {
+    return key(k, 0);
+  }
+
+  private Object key(Object k, int depth) {
+    if (depth > MAX_KEY_DEPTH) {
+      throw error("dict key nested more than " + MAX_KEY_DEPTH + " tuples deep");
+    }
     if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Double
         || k instanceof Boolean || k instanceof Global) {
       return k;
     }
     if (k instanceof Tuple t) {
       for (Object o : t.items()) {
-        key(o);
+        key(o, depth + 1);
       }
       return k;
     }
@@ -467,6 +480,36 @@ final class RestrictedUnpickler {
       return new Tuple(List.of(Arrays.toString(b)));
     }
     throw error("unhashable dict key of type " + typeName(k));
+  }
+
+  /** A short, bounded rendering of a pickled value for messages (never recursive beyond a few levels). */
+  static String describe(Object o) {
+    StringBuilder sb = new StringBuilder();
+    describe(o, 0, sb);
+    return sb.length() > 200 ? sb.substring(0, 200) + "..." : sb.toString();
+  }
+
+  private static void describe(Object o, int depth, StringBuilder sb) {
+    if (sb.length() > 200) {
+      return;
+    }
+    if (o instanceof String str) {
+      sb.append('\'').append(str.length() > 60 ? str.substring(0, 60) + "..." : str).append('\'');
+    } else if (o == null || o instanceof Long || o instanceof BigInteger || o instanceof Double || o instanceof Boolean
+        || o instanceof Global) {
+      sb.append(o == null ? "None" : o instanceof Boolean b ? (b ? "True" : "False") : o.toString());
+    } else if (o instanceof Tuple t && depth < 3) {
+      sb.append('(');
+      for (int i = 0; i < t.size(); i++) {
+        if (i > 0) {
+          sb.append(", ");
+        }
+        describe(t.get(i), depth + 1, sb);
+      }
+      sb.append(')');
+    } else {
+      sb.append('<').append(typeName(o)).append('>');
+    }
   }
 
   static String typeName(Object o) {

@@ -86,6 +86,8 @@ public final class TorchCheckpoint implements WeightSource {
   private final FileChannel channel;
   private final Format format;
   private final Map<String, Tensor> tensors;
+  /** {tensor, its C-order copy}: the last non-contiguous tensor materialised. */
+  private volatile Object[] lastMaterialized;
 
   private TorchCheckpoint(Path file, FileChannel channel, Format format, Map<String, Tensor> tensors) {
     this.file = file;
@@ -474,8 +476,16 @@ public final class TorchCheckpoint implements WeightSource {
           + "' (" + total + " bytes)");
     }
     if (!t.contiguous()) {
-      return materialize(t).slice(Math.toIntExact(from), Math.toIntExact(length))
-          .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      // the last copy is kept, so that chunked reads (WeightSource.loadFloat) copy a tensor only once
+      Object[] last = lastMaterialized;
+      ByteBuffer all;
+      if (last != null && last[0] == t) {
+        all = (ByteBuffer) last[1];
+      } else {
+        all = materialize(t);
+        lastMaterialized = new Object[] {t, all};
+      }
+      return all.slice(Math.toIntExact(from), Math.toIntExact(length)).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
     return storageBytes(t, t.byteStart() + from, length);
   }
@@ -530,6 +540,7 @@ public final class TorchCheckpoint implements WeightSource {
 
   @Override
   public void close() throws IOException {
+    lastMaterialized = null;
     channel.close();
   }
 
@@ -719,7 +730,7 @@ public final class TorchCheckpoint implements WeightSource {
           || !(t.get(1) instanceof Global type) || !STORAGE_SIZES.containsKey(type.name())
           || !(t.get(2) instanceof String || t.get(2) instanceof Long) || !(t.get(4) instanceof Long numel)
           || numel < 0) {
-        throw new PickleException("malformed storage persistent id " + pid + at);
+        throw new PickleException("malformed storage persistent id " + RestrictedUnpickler.describe(pid) + at);
       }
       String key = String.valueOf(t.get(2));
       long viewOffset = 0;
@@ -728,7 +739,7 @@ public final class TorchCheckpoint implements WeightSource {
         // legacy storage view: (view_key, offset, size) in elements of the root storage
         if (!(t.get(5) instanceof Tuple v) || v.size() != 3 || !(v.get(1) instanceof Long o)
             || !(v.get(2) instanceof Long n) || o < 0 || n < 0) {
-          throw new PickleException("malformed storage view " + t.get(5) + at);
+          throw new PickleException("malformed storage view " + RestrictedUnpickler.describe(t.get(5)) + at);
         }
         viewOffset = o;
         viewNumel = n;

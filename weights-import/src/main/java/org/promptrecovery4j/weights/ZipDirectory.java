@@ -186,6 +186,11 @@ final class ZipDirectory {
       if (e.compressedSize() > Integer.MAX_VALUE - 8) {
         throw new ModelFormatException(file + ": zip entry '" + e.name() + "' is too large to read into memory");
       }
+      // deflate expands at most ~1032:1; a larger claim is a corrupt or hostile header, refused before allocating
+      if (e.size() > e.compressedSize() * 1100 + 1024) {
+        throw new ModelFormatException(file + ": zip entry '" + e.name() + "' claims " + e.size()
+            + " bytes from " + e.compressedSize() + " compressed bytes (corrupt)");
+      }
       ByteBuffer b = read(ch, e.dataOffset(), (int) e.compressedSize());
       byte[] packed = new byte[(int) e.compressedSize()];
       b.get(0, packed);

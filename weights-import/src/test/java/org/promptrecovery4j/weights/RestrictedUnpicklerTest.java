@@ -131,4 +131,19 @@ class RestrictedUnpicklerTest {
     assertThatThrownBy(() -> load("80048dffffffffffffff7f2e", new Permissive()))
         .isInstanceOf(PickleException.class).hasMessageContaining("pickle is truncated");
   }
+
+  @Test
+  void deepNestingFailsCleanly() {
+    // a dict key of 100 nested tuples
+    StringBuilder key = new StringBuilder("80027d29");
+    key.append("85".repeat(100)).append("4b01732e");
+    assertThatThrownBy(() -> load(key.toString(), new Permissive()))
+        .isInstanceOf(PickleException.class).hasMessageContaining("nested more than 64 tuples deep");
+    // a persistent id of 200,000 nested tuples: the message stays short, nothing overflows the stack
+    String deep = "8002" + "29" + "85".repeat(200_000) + "512e";
+    assertThatThrownBy(() -> load(deep, new TorchCheckpoint.TorchHandler()))
+        .isInstanceOf(PickleException.class)
+        .hasMessageStartingWith("malformed storage persistent id (((")
+        .hasMessageEndingWith("(BINPERSID at byte 200003)");
+  }
 }

@@ -200,6 +200,17 @@ class TorchCheckpointTest {
   }
 
   @Test
+  void modelFolderWithOnlyABinOpensIt() throws IOException {
+    Path dir = Files.createDirectory(tmp.resolve("model"));
+    Files.copy(FIXTURES.resolve("tiny-deberta/config.json"), dir.resolve("config.json"));
+    Files.copy(FIXTURES.resolve("tiny-deberta/pytorch_model.bin"), dir.resolve("pytorch_model.bin"));
+    try (WeightSource ckpt = Checkpoints.open(dir)) {
+      assertThat(ckpt).isInstanceOf(TorchCheckpoint.class);
+      assertThat(ckpt.loadFloat("embeddings.word_embeddings.weight").shape()).containsExactly(64L, 16L);
+    }
+  }
+
+  @Test
   void convertedToSafetensorsGivesTheSameTensors() throws IOException {
     for (String fixture : new String[] {"mixed.bin", "legacy.bin", "tiny-deberta/pytorch_model.bin"}) {
       Path out = tmp.resolve(fixture.replace('/', '_') + ".safetensors");
