@@ -14,6 +14,7 @@ Files:
                             offset, a non-contiguous transpose, an nn.Parameter, non-tensor values
   mixed.expected.json       per tensor: dtype, shape, storage group, contiguity, exact values
                             (floats as float32, integers/bools as int64)
+  mixed-protocol4.bin       the same state dict saved with pickle_protocol=4
   nested.bin                {"epoch": 3, "state_dict": {...}} training-checkpoint layout (+ .expected.json)
   legacy.bin                the pre-1.6 format (_use_new_zipfile_serialization=False) (+ .expected.json)
   sharded/                  pytorch_model.bin.index.json and two shards, as transformers 4.x wrote them
@@ -121,7 +122,12 @@ def write_zip_by_hand(path, data_pkl, prefix="archive"):
 
 
 def legacy_save(state, path):
-    """torch.save in the legacy format, with the pointer-valued storage keys renamed to 0, 1, ..."""
+    """torch.save in the legacy format, made deterministic.
+
+    torch names each storage by its memory address and writes the storages in the sorted order of
+    those names, so both vary from run to run. Here the keys become 0, 1, ... in the order the state
+    dict first uses them, and the raw storages are put in that order.
+    """
     buf = io.BytesIO()
     torch.save(state, buf, _use_new_zipfile_serialization=False)
     data = buf.getvalue()
@@ -130,16 +136,33 @@ def legacy_save(state, path):
         pickle.load(f)
     for _ in pickletools.genops(f):  # the main pickle: walked, not loaded
         pass
-    keys = pickle.load(f)
-    end = f.tell()
-    head, storages = data[:end], data[end:]
-    for i, k in enumerate(keys):
+    main_end = f.tell()
+    old_keys = pickle.load(f)
+    pos = f.tell()
+    nbytes = {}
+    renamed = {}
+    for t in state.values():
+        if isinstance(t, torch.Tensor):
+            k = str(t.untyped_storage()._cdata)
+            nbytes[k] = t.untyped_storage().nbytes()
+            renamed.setdefault(k, str(len(renamed)))
+    assert set(renamed) == set(old_keys), (renamed, old_keys)
+    blobs = {}
+    for k in old_keys:  # each storage: 8-byte element count, then its bytes
+        blobs[k] = data[pos:pos + 8 + nbytes[k]]
+        pos += 8 + nbytes[k]
+    assert pos == len(data)
+    head = data[:main_end]
+    for k, new in renamed.items():
         old = b"X" + struct.pack("<I", len(k)) + k.encode()
-        new = str(i).encode()
         assert old in head
-        head = head.replace(old, b"X" + struct.pack("<I", len(new)) + new)
+        head = head.replace(old, b"X" + struct.pack("<I", len(new)) + new.encode())
+    order = sorted(renamed, key=lambda k: int(renamed[k]))
     with open(path, "wb") as out:
-        out.write(head + storages)
+        out.write(head)
+        out.write(pickle.dumps([renamed[k] for k in order], protocol=2))
+        for k in order:
+            out.write(blobs[k])
 
 
 def main():
@@ -152,6 +175,8 @@ def main():
     expected(state, os.path.join(OUT, "mixed.expected.json"))
     check = torch.load(os.path.join(OUT, "mixed.bin"), weights_only=True)
     assert torch.equal(check["transposed"], state["transposed"])
+    # the same with pickle protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL)
+    torch.save(state, os.path.join(OUT, "mixed-protocol4.bin"), pickle_protocol=4)
 
     # --- training-checkpoint layout
     g = torch.Generator().manual_seed(7)

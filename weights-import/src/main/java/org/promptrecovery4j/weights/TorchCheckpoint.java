@@ -55,6 +55,8 @@ import org.promptrecovery4j.weights.RestrictedUnpickler.Tuple;
  *
  * <p>Everything is validated on open (archive structure, pickle, every tensor's dtype, storage and
  * extent), so a bad file fails at once with a message naming the file and, where known, the tensor.
+ * {@code data.pkl} is CRC-checked; the storages are not (that would read the whole file on open), as
+ * with safetensors.
  */
 public final class TorchCheckpoint implements WeightSource {
 

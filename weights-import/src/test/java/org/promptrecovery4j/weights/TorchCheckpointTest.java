@@ -104,6 +104,23 @@ class TorchCheckpointTest {
   }
 
   @Test
+  void pickleProtocol4SaveReadsTheSame() throws IOException {
+    try (TorchCheckpoint ckpt = TorchCheckpoint.open(FIXTURES.resolve("mixed-protocol4.bin"))) {
+      assertMatchesExpected(ckpt, FIXTURES.resolve("mixed.expected.json"));
+      assertThat(ckpt.storageKey("lm_head.weight")).isEqualTo(ckpt.storageKey("embeddings.weight"));
+    }
+  }
+
+  @Test
+  void otherBinFormatsAreNotMistakenForTorch() {
+    // a llama2.c checkpoint is also called .bin (reference material beside the clone; skipped without it)
+    Path llama2c = Path.of(System.getProperty("pr4j.shared", "../shared"), "conformance/models/stories260K/stories260K.bin");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(llama2c), "no " + llama2c);
+    assertThatThrownBy(() -> Checkpoints.open(llama2c)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("stories260K.bin").hasMessageContaining("not a PyTorch checkpoint");
+  }
+
+  @Test
   void contiguousTensorsAreZeroCopyReadOnlyViewsOfTheFile() throws IOException {
     Path file = FIXTURES.resolve("mixed.bin");
     byte[] raw = Files.readAllBytes(file);
