@@ -183,6 +183,42 @@ class TorchCheckpointTest {
     }
   }
 
+  /** {@code {'w': tensor of n floats on view ('view', 1, 2) of the 4-float storage 'k'}}, legacy persistent ids. */
+  private static byte[] legacyViewPickle(long n) {
+    return new TorchFiles.Pickle().proto(2).op('}').mark().str("w")
+        .global("torch._utils", "_rebuild_tensor_v2").mark()
+        .mark().str("storage").global("torch", "FloatStorage").str("k").str("cpu").integer(4)
+        .mark().str("view").integer(1).integer(2).tuple().tuple().op('Q')
+        .integer(0).ints(n).ints(1).op(0x89).global("collections", "OrderedDict").op(')', 'R').tuple().op('R')
+        .op('u', '.').bytes();
+  }
+
+  @Test
+  void legacyStorageViewsAndRefusals() throws IOException {
+    // ('storage', torch.FloatStorage, 'k', 'cpu', 4, ('view', 1, 2)): elements [1, 3) of storage k
+    Map<String, byte[]> storages = Map.of("k", TorchFiles.floats(1, 2, 3, 4));
+    Path file = TorchFiles.legacy(tmp.resolve("view.bin"), legacyViewPickle(2), storages, 4);
+    try (TorchCheckpoint ckpt = TorchCheckpoint.open(file)) {
+      assertThat(ckpt.format()).isEqualTo(TorchCheckpoint.Format.LEGACY);
+      assertThat(ckpt.readFloats("w")).containsExactly(2, 3);
+    }
+    // a view of 2 elements cannot hold a tensor of 3
+    Path file2 = TorchFiles.legacy(tmp.resolve("view-big.bin"), legacyViewPickle(3), storages, 4);
+    assertThatThrownBy(() -> TorchCheckpoint.open(file2)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("tensor 'w'").hasMessageContaining("which holds only 8 bytes");
+    // a pickled module source ('module', ...) as old torch.save(model) wrote it
+    byte[] module = new TorchFiles.Pickle().proto(2).mark().str("module").str("Net").str("net.py").str("src")
+        .tuple().op('Q', '.').bytes();
+    Path file3 = TorchFiles.legacy(tmp.resolve("module.bin"), module, Map.of(), 4);
+    assertThatThrownBy(() -> TorchCheckpoint.open(file3)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("module.bin").hasMessageContaining("save model.state_dict() instead");
+    // a key list naming a storage the pickle never used
+    Path file4 = TorchFiles.legacy(tmp.resolve("extra.bin"), legacyViewPickle(2),
+        new java.util.LinkedHashMap<>(Map.of("k", TorchFiles.floats(1, 2, 3, 4), "zz", new byte[4])), 4);
+    assertThatThrownBy(() -> TorchCheckpoint.open(file4)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("lists storage 'zz', which the pickle never refers to");
+  }
+
   @Test
   void shardedBinIndexOpensThroughCheckpoints() throws IOException {
     Path index = FIXTURES.resolve("sharded/pytorch_model.bin.index.json");

@@ -131,4 +131,21 @@ final class TorchFiles {
     }
     return b.array();
   }
+
+  /** A legacy-format file: magic, protocol, sys_info, {@code main}, the key list, then each storage blob. */
+  static Path legacy(Path file, byte[] main, Map<String, byte[]> storages, long elementSize) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(java.util.HexFormat.of().parseHex("80028a0a6cfc9c46f9206aa850192e")); // 0x1950a86a20f9469cfc6c
+    out.writeBytes(java.util.HexFormat.of().parseHex("80024de9032e")); // 1001
+    out.writeBytes(new Pickle().proto(2).op('}').str("little_endian").op(0x88, 's', '.').bytes());
+    out.writeBytes(main);
+    Pickle keys = new Pickle().proto(2).mark();
+    storages.keySet().forEach(keys::str);
+    out.writeBytes(keys.op('l', '.').bytes());
+    for (byte[] blob : storages.values()) {
+      out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(blob.length / elementSize).array());
+      out.writeBytes(blob);
+    }
+    return Files.write(file, out.toByteArray());
+  }
 }
