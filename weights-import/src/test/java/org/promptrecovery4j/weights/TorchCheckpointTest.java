@@ -370,6 +370,37 @@ class TorchCheckpointTest {
   }
 
   @Test
+  void untypedStorageTensorsV3AndSubclassWrappers() throws IOException {
+    TorchFiles.Pickle p = new TorchFiles.Pickle().proto(2).op('}').mark();
+    // 'v3': _rebuild_tensor_v3(('storage', torch.storage.UntypedStorage, '0', 'cpu', 16), 1, (3,), (1,), False,
+    //        OrderedDict(), torch.float32): bytes of an untyped storage read as float32 from element 1
+    p.str("v3").global("torch._utils", "_rebuild_tensor_v3").mark()
+        .mark().str("storage").global("torch.storage", "UntypedStorage").str("0").str("cpu").integer(16).tuple().op('Q')
+        .integer(1).ints(3).ints(1).op(0x89).global("collections", "OrderedDict").op(')', 'R')
+        .global("torch", "float32").tuple().op('R');
+    // 'wrapped': _rebuild_from_type_v2(_rebuild_tensor_v2, torch.nn.parameter.Parameter, (...), {}) around
+    //            _rebuild_parameter_with_state(tensor, True, OrderedDict(), {})
+    p.str("wrapped").global("torch._utils", "_rebuild_parameter_with_state").mark()
+        .global("torch._tensor", "_rebuild_from_type_v2").mark()
+        .global("torch._utils", "_rebuild_tensor_v2").global("torch.nn.parameter", "Parameter").mark()
+        .mark().str("storage").global("torch", "HalfStorage").str("1").str("cpu").integer(2).tuple().op('Q')
+        .integer(0).ints(2).ints(1).op(0x89).global("collections", "OrderedDict").op(')', 'R').tuple()
+        .op('}').tuple().op('R')
+        .op(0x88).global("collections", "OrderedDict").op(')', 'R').op('}').tuple().op('R');
+    p.op('u', '.');
+    byte[] half = {0x00, 0x3c, 0x00, (byte) 0xc0}; // 1.0, -2.0
+    Path file = TorchFiles.zip(tmp.resolve("v3.bin"), p.bytes(),
+        Map.of("0", TorchFiles.floats(1, 2, 3, 4), "1", half), false);
+    try (TorchCheckpoint ckpt = TorchCheckpoint.open(file)) {
+      assertThat(ckpt.names()).containsExactly("v3", "wrapped");
+      assertThat(ckpt.info("v3").dtype()).isEqualTo(DType.F32);
+      assertThat(ckpt.readFloats("v3")).containsExactly(2, 3, 4);
+      assertThat(ckpt.info("wrapped").dtype()).isEqualTo(DType.F16);
+      assertThat(ckpt.readFloats("wrapped")).containsExactly(1, -2);
+    }
+  }
+
+  @Test
   void notAZipOrTruncated() throws IOException {
     Path text = Files.writeString(tmp.resolve("text.bin"), "hello, I am not a checkpoint");
     assertThatThrownBy(() -> TorchCheckpoint.open(text)).isInstanceOf(ModelFormatException.class)
