@@ -5,7 +5,9 @@ import java.util.Arrays;
 
 /**
  * Where one tensor lies: its name, dtype, shape, and its bytes {@code [offset, offset + byteLength)}
- * from the start of {@code file}.
+ * from the start of {@code file}. {@code offset} is {@code -1} where the bytes are not stored as such in the
+ * file (a non-contiguous or compressed tensor of a {@link TorchCheckpoint}); read them with
+ * {@link WeightSource#bytes}.
  */
 public record TensorInfo(String name, DType dtype, long[] shape, Path file, long offset, long byteLength) {
 
