@@ -64,6 +64,37 @@ class InspectAndConvertCommandTest {
   }
 
   @Test
+  void convertOfAPytorchBinGivesTheSameTensorsAsTheBin() throws IOException {
+    Path bin = CliRunner.FIXTURES.resolve("torch-bin/tiny-deberta/pytorch_model.bin");
+    Path out = tmp.resolve("model.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", bin.toString(), "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    try (WeightSource in = Checkpoints.open(bin); SafetensorsFile conv = SafetensorsFile.open(out)) {
+      assertThat(in.names()).isNotEmpty();
+      assertThat(conv.names()).containsExactlyElementsOf(in.names());
+      for (String n : in.names()) {
+        assertThat(conv.info(n).dtype()).isEqualTo(in.info(n).dtype());
+        assertThat(conv.info(n).shape()).isEqualTo(in.info(n).shape());
+        assertThat(conv.readFloats(n)).as(n).containsExactly(in.readFloats(n));
+      }
+    }
+    // and the folder inspects with HuggingFace's parameter count from either file
+    CliRunner i = CliRunner.run("inspect", "--model", bin.getParent().toString(), "--no-tensors");
+    assertThat(i.exitCode()).as(i.err()).isZero();
+    assertThat(i.out()).contains("model_type:  deberta-v2");
+  }
+
+  @Test
+  void convertOfAMaliciousPickleIsRefusedAndWritesNothing() {
+    Path evil = CliRunner.FIXTURES.resolve("torch-bin/malicious-os-system.bin");
+    Path out = tmp.resolve("evil.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", evil.toString(), "--output", out.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains("malicious-os-system.bin").contains("os").contains("system");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
   void convertOfAMissingInputLeavesNoOutput() {
     Path out = tmp.resolve("x.safetensors");
     CliRunner r = CliRunner.run("convert", "--input", tmp.resolve("missing.bin").toString(), "--output", out.toString());
