@@ -186,7 +186,11 @@ public final class AddedVocabulary {
         while (stop < s.length() && Normalizers.isWhitespace(s.codePointAt(stop))) {
           stop += Character.charCount(s.codePointAt(stop));
         }
-        pos = stop;
+        if (matching == Matching.LEGACY_SLOW) {
+          pos = stop;
+        }
+        // HF_FAST: the matcher goes on from the end of the match itself, so a later match may
+        // overlap the stripped whitespace (HF tokenizers then emits both; reproduced as is)
       }
       if (startOffset < start) {
         out.add(new Segment(s.substring(startOffset, start), null, baseOffset + startOffset));

@@ -102,7 +102,7 @@ public final class Tokenizer {
     List<String> words = new ArrayList<>();
     for (AddedVocabulary.Segment seg : raw) {
       if (seg.token() != null) {
-        out.add(new Token(seg.token().id(), seg.token().content()));
+        out.add(new Token(seg.token().id(), seg.text()));
         continue;
       }
       String norm = normalizer == null ? seg.text() : normalizer.normalize(seg.text());
@@ -111,7 +111,7 @@ public final class Tokenizer {
       boolean first = true;
       for (AddedVocabulary.Segment s : segs) {
         if (s.token() != null) {
-          out.add(new Token(s.token().id(), s.token().content()));
+          out.add(new Token(s.token().id(), s.text()));
           first = false;
           continue;
         }

@@ -351,7 +351,7 @@ public final class Tokenizers {
         int type = sp.types.get(i);
         excluded[i] = type != SentencePieceModel.NORMAL && type != SentencePieceModel.USER_DEFINED;
       }
-      model = new Unigram(sp.pieces, scores, sp.unkId, sp.byteFallback, true, excluded);
+      model = new Unigram(sp.pieces, scores, sp.unkId, sp.byteFallback, true, excluded).withUnkAsPiece();
     } else if (sp.modelType == SentencePieceModel.BPE) {
       model = spmBpe(sp);
     } else {
@@ -398,9 +398,7 @@ public final class Tokenizers {
           new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
       post = bosEosTemplate(tmp, addBos ? b : null, addEos ? e : null);
     }
-    Decoder dec = new Decoders.Sequence(List.of(
-        new Decoders.Replace(Pattern.compile("\u2581"), " "), new Decoders.ByteFallback(), new Decoders.Fuse(),
-        new Decoders.Strip(' ', sp.addDummyPrefix ? 1 : 0, 0)));
+    Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces);
     return new Tokenizer(norm, null, model, post, dec,
         new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
   }

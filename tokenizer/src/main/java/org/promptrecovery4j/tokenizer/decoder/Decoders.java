@@ -85,7 +85,7 @@ public final class Decoders {
 
   /** Runs of {@code <0xXX>} tokens become the UTF-8 text of their bytes (U+FFFD per byte if invalid). */
   public record ByteFallback() implements Decoder {
-    static int byteToken(String t) {
+    public static int byteToken(String t) {
       if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
         try {
           return Integer.parseInt(t.substring(3, 5), 16);

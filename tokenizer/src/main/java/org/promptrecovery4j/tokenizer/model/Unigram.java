@@ -24,6 +24,13 @@ public final class Unigram implements Model {
   private final double unkScore;
   private final TrieNode root = new TrieNode();
   private final int[] byteIds = new int[256];
+  private boolean unkValueIsText = true;
+
+  /** HF reports an unknown piece as the text it covers; SentencePiece as the unk piece. */
+  public Unigram withUnkAsPiece() {
+    unkValueIsText = false;
+    return this;
+  }
 
   private static final class TrieNode {
     Map<Character, TrieNode> next;
@@ -185,7 +192,7 @@ public final class Unigram implements Model {
         return;
       }
     }
-    out.add(new Token(unkId, pieces[unkId]));
+    out.add(new Token(unkId, unkValueIsText ? s : pieces[unkId]));
   }
 
   @Override
