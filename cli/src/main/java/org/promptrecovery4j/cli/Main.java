@@ -9,8 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "PromptRecovery4J 0.1.0",
     description = "Recover the prompt an LLM was given to rewrite a text, on the JVM.",
-    subcommands = {
-    })
+    subcommands = {TokenizeCommand.class, DetokenizeCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

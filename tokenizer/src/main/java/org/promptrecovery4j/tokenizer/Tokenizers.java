@@ -127,6 +127,10 @@ public final class Tokenizers {
     if (cfg.addBosToken() == null && cfg.addEosToken() == null) {
       return t;
     }
+    String cls = cfg.tokenizerClass() == null ? "" : cfg.tokenizerClass();
+    if (!(cls.startsWith("Llama") || cls.startsWith("CodeLlama") || cls.startsWith("Gemma"))) {
+      return t; // only these fast tokenizers rebuild their post-processor from the flags
+    }
     if (!(t.postProcessor() instanceof PostProcessors.Template) && t.postProcessor() != null
         && !(t.postProcessor() instanceof PostProcessors.Identity)) {
       return t;
