@@ -36,6 +36,9 @@ public final class AddedVocabulary {
     AddedToken token;
   }
 
+  /** First characters of any token (a quick filter before the trie). */
+  private final java.util.BitSet firstChars = new java.util.BitSet(65536);
+
   public AddedVocabulary(List<AddedToken> tokens, Matching matching, Normalizer normalizer) {
     this.matching = matching;
     for (AddedToken t : tokens) {
@@ -56,10 +59,11 @@ public final class AddedVocabulary {
     }
   }
 
-  private static void insert(Node root, String s, AddedToken t) {
+  private void insert(Node root, String s, AddedToken t) {
     if (s.isEmpty()) {
       return;
     }
+    firstChars.set(s.charAt(0));
     Node n = root;
     for (int i = 0; i < s.length(); i++) {
       if (n.next == null) {
@@ -106,7 +110,10 @@ public final class AddedVocabulary {
   }
 
   /** Length of the longest token starting at {@code pos}, or 0; the token in found[0]. */
-  private static int longest(Node root, String s, int pos, AddedToken[] found) {
+  private int longest(Node root, String s, int pos, AddedToken[] found) {
+    if (!firstChars.get(s.charAt(pos))) {
+      return 0;
+    }
     Node n = root;
     int best = 0;
     for (int i = pos; i < s.length() && n.next != null; i++) {

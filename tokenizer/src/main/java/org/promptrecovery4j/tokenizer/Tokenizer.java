@@ -306,15 +306,12 @@ public final class Tokenizer {
     return at != null ? at.id() : model.tokenToId(token);
   }
 
-  /** Size of the vocabulary with the added tokens (as {@code len(tokenizer)}). */
+  /** Size of the vocabulary with the added tokens (as {@code len(tokenizer)} in transformers). */
   public int vocabSize() {
-    int max = model.vocabSize();
     int n = model.vocabSize();
     for (AddedToken t : added.tokens()) {
-      if (model.idToToken(t.id()) == null || !model.idToToken(t.id()).equals(t.content())) {
-        if (t.id() >= max) {
-          n++;
-        }
+      if (model.idToToken(t.id()) == null) {
+        n++;
       }
     }
     return n;

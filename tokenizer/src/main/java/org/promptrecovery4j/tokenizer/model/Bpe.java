@@ -17,7 +17,7 @@ import org.promptrecovery4j.tokenizer.Token;
 public final class Bpe implements Model {
   private final Vocab vocab;
   /** (leftId, rightId) packed into a long -> {rank, newId}. */
-  private final Map<Long, int[]> merges;
+  private final MergeTable merges;
   private final String unkToken;
   private final String continuingSubwordPrefix;
   private final String endOfWordSuffix;
@@ -27,11 +27,13 @@ public final class Bpe implements Model {
   private final int[] byteIds = new int[256];
   private final Map<String, Token[]> cache = new ConcurrentHashMap<>();
   private static final int CACHE_MAX = 100_000;
+  /** Longer words are not cached (like HF, which caches only short sequences). */
+  private static final int CACHE_MAX_WORD = 256;
 
   public Bpe(Vocab vocab, Map<Long, int[]> merges, String unkToken, String continuingSubwordPrefix,
       String endOfWordSuffix, boolean fuseUnk, boolean byteFallback, boolean ignoreMerges) {
     this.vocab = vocab;
-    this.merges = merges;
+    this.merges = new MergeTable(merges);
     this.unkToken = unkToken;
     this.continuingSubwordPrefix = continuingSubwordPrefix;
     this.endOfWordSuffix = endOfWordSuffix;
@@ -41,6 +43,24 @@ public final class Bpe implements Model {
     for (int b = 0; b < 256; b++) {
       byteIds[b] = vocab.id(String.format("<0x%02X>", b));
     }
+  }
+
+  /** Ids of single BMP characters, looked up once: -2 = not looked up yet. */
+  private final int[] charIds = initCharIds();
+
+  private static int[] initCharIds() {
+    int[] a = new int[65536];
+    java.util.Arrays.fill(a, -2);
+    return a;
+  }
+
+  private int charId(char c) {
+    int id = charIds[c];
+    if (id == -2) {
+      id = vocab.id(String.valueOf(c));
+      charIds[c] = id;
+    }
+    return id;
   }
 
   public static long pair(int a, int b) {
@@ -80,7 +100,7 @@ public final class Bpe implements Model {
     Token[] cached = cache.get(word);
     if (cached == null) {
       cached = compute(word);
-      if (cache.size() < CACHE_MAX) {
+      if (word.length() <= CACHE_MAX_WORD && cache.size() < CACHE_MAX) {
         cache.put(word, cached);
       }
     }
@@ -107,15 +127,20 @@ public final class Bpe implements Model {
       int cc = Character.charCount(cp);
       boolean first = i == 0;
       boolean last = i + cc >= len;
-      String s = word.substring(i, i + cc);
-      if (!first && continuingSubwordPrefix != null) {
-        s = continuingSubwordPrefix + s;
-      }
-      if (last && endOfWordSuffix != null) {
-        s = s + endOfWordSuffix;
+      int id;
+      if (cc == 1 && continuingSubwordPrefix == null && endOfWordSuffix == null) {
+        id = charId(word.charAt(i));
+      } else {
+        String s = word.substring(i, i + cc);
+        if (!first && continuingSubwordPrefix != null) {
+          s = continuingSubwordPrefix + s;
+        }
+        if (last && endOfWordSuffix != null) {
+          s = s + endOfWordSuffix;
+        }
+        id = vocab.id(s);
       }
       i += cc;
-      int id = vocab.id(s);
       if (id >= 0) {
         if (n + 1 > ids.length) {
           ids = java.util.Arrays.copyOf(ids, ids.length * 2);
@@ -171,6 +196,9 @@ public final class Bpe implements Model {
     if (n < 2) {
       return n;
     }
+    if (n > 48) {
+      return mergeWithHeap(ids, n);
+    }
     int[] ranks = new int[n];
     int[] newIds = new int[n];
     for (int i = 0; i + 1 < n; i++) {
@@ -207,13 +235,118 @@ public final class Bpe implements Model {
     return n;
   }
 
+  /**
+   * The same merges for long words in O(n log n): a binary heap of (rank, position) keys; an entry
+   * is used only if the pair now at that position still has that rank; symbols in a linked list.
+   */
+  private int mergeWithHeap(int[] ids, int n) {
+    int[] next = new int[n];
+    int[] prev = new int[n];
+    boolean[] dead = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    long[] heap = new long[n * 3 + 8];
+    int size = 0;
+    for (int i = 0; i + 1 < n; i++) {
+      int slot = merges.find(ids[i], ids[i + 1]);
+      if (slot >= 0) {
+        heap[size++] = key(merges.rank(slot), i);
+      }
+    }
+    // heapify
+    for (int i = size / 2 - 1; i >= 0; i--) {
+      siftDown(heap, size, i);
+    }
+    while (size > 0) {
+      long top = heap[0];
+      heap[0] = heap[--size];
+      siftDown(heap, size, 0);
+      int pos = (int) top;
+      int rank = (int) (top >>> 32);
+      int r = next[pos];
+      if (dead[pos] || r < 0) {
+        continue;
+      }
+      int slot = merges.find(ids[pos], ids[r]);
+      if (slot < 0 || merges.rank(slot) != rank) {
+        continue;
+      }
+      ids[pos] = merges.merged(slot);
+      dead[r] = true;
+      next[pos] = next[r];
+      if (next[r] >= 0) {
+        prev[next[r]] = pos;
+      }
+      if (size + 2 > heap.length) {
+        heap = java.util.Arrays.copyOf(heap, heap.length * 2);
+      }
+      if (prev[pos] >= 0) {
+        int s2 = merges.find(ids[prev[pos]], ids[pos]);
+        if (s2 >= 0) {
+          heap[size] = key(merges.rank(s2), prev[pos]);
+          siftUp(heap, size++);
+        }
+      }
+      if (next[pos] >= 0) {
+        int s3 = merges.find(ids[pos], ids[next[pos]]);
+        if (s3 >= 0) {
+          heap[size] = key(merges.rank(s3), pos);
+          siftUp(heap, size++);
+        }
+      }
+    }
+    int m = 0;
+    for (int i = 0; i >= 0; i = next[i]) {
+      ids[m++] = ids[i];
+    }
+    return m;
+  }
+
+  private static long key(int rank, int pos) {
+    return ((long) rank << 32) | pos;
+  }
+
+  private static void siftDown(long[] h, int size, int i) {
+    long x = h[i];
+    while (true) {
+      int c = 2 * i + 1;
+      if (c >= size) {
+        break;
+      }
+      if (c + 1 < size && h[c + 1] < h[c]) {
+        c++;
+      }
+      if (h[c] >= x) {
+        break;
+      }
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
+  }
+
+  private static void siftUp(long[] h, int i) {
+    long x = h[i];
+    while (i > 0) {
+      int p = (i - 1) / 2;
+      if (h[p] <= x) {
+        break;
+      }
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = x;
+  }
+
   private void lookup(int a, int b, int[] ranks, int[] newIds, int i) {
-    int[] m = merges.get(pair(a, b));
-    if (m == null) {
+    int slot = merges.find(a, b);
+    if (slot < 0) {
       ranks[i] = Integer.MAX_VALUE;
     } else {
-      ranks[i] = m[0];
-      newIds[i] = m[1];
+      ranks[i] = merges.rank(slot);
+      newIds[i] = merges.merged(slot);
     }
   }
 
