@@ -191,6 +191,17 @@ public final class Bpe implements Model {
     return res;
   }
 
+  /** Test hook: merges a copy of {@code ids} with the scan (heap=false) or the heap algorithm. */
+  int[] mergeForTest(int[] ids, boolean heap) {
+    int[] c = ids.clone();
+    int n = heap ? mergeWithHeap(c, c.length) : mergeScan(c, c.length);
+    return java.util.Arrays.copyOf(c, n);
+  }
+
+  private int mergeScan(int[] ids, int n) {
+    return n < 2 ? n : scan(ids, n);
+  }
+
   /** Merges in place; returns the new length. */
   private int merge(int[] ids, int n) {
     if (n < 2) {
@@ -199,6 +210,11 @@ public final class Bpe implements Model {
     if (n > 48) {
       return mergeWithHeap(ids, n);
     }
+    return scan(ids, n);
+  }
+
+  /** Repeatedly merges the leftmost pair of lowest rank (for short words). */
+  private int scan(int[] ids, int n) {
     int[] ranks = new int[n];
     int[] newIds = new int[n];
     for (int i = 0; i + 1 < n; i++) {
