@@ -235,13 +235,17 @@ def misc_pipeline(lines):
     return tok
 
 
-def slow_cases(sp, specials, prefix, suffix):
+def slow_cases(sp, specials, prefix, suffix, extra=None):
     """What transformers' slow SentencePiece tokenizers do: split the text on the special tokens
     (leftmost-longest), sp.encode each other piece, add prefix/suffix ids; decode without the
     special ids = sp.decode of the rest."""
-    special_ids = {sp.piece_to_id(t) for t in specials}
+    extra = extra or {}
+    ids_of = {t: sp.piece_to_id(t) for t in specials}
+    ids_of.update(extra)
+    specials = list(ids_of)
+    special_ids = set(ids_of.values())
     cases = []
-    for text in HARD + ["<s> not special </s>", "x[CLS]y [SEP] z", "<unk>[UNK]"]:
+    for text in HARD + ["<s> not special </s>", "x[CLS]y [SEP] z", "<unk>[UNK]", "a<extra_id_0>b <extra_id_1>"]:
         ids = []
         i = 0
         buf = ""
@@ -254,13 +258,14 @@ def slow_cases(sp, specials, prefix, suffix):
             if buf:
                 ids += sp.encode(buf)
                 buf = ""
-            ids.append(sp.piece_to_id(m))
+            ids.append(ids_of[m])
             i += len(m)
         if buf:
             ids += sp.encode(buf)
         full = prefix + ids + suffix
         cases.append({"input": text, "ids": full, "ids_no_special": ids,
-                      "tokens": [sp.id_to_piece(i) for i in ids],
+                      "tokens": [sp.id_to_piece(i) if i < sp.get_piece_size() else
+                                 next(k for k, v in ids_of.items() if v == i) for i in ids],
                       "decoded": sp.decode([i for i in full if i not in special_ids])})
     return cases
 
@@ -276,6 +281,16 @@ def deberta_like(lines):
     data = m.getvalue()
     sp = spm.SentencePieceProcessor(model_proto=data)
     return data, {"cases": slow_cases(sp, ["[PAD]", "[CLS]", "[SEP]", "[UNK]"], [1], [2])}
+
+
+def t5_spm(lines):
+    """The T5-like SentencePiece model itself, as T5Tokenizer (slow) uses it: A </s>, with the
+    <extra_id_N> tokens (id = vocab size + 99 - N) that T5Tokenizer adds."""
+    data = spm_unigram_t5(lines).SerializeToString()
+    sp = spm.SentencePieceProcessor(model_proto=data)
+    n = sp.get_piece_size()
+    extra = {"<extra_id_%d>" % i: n + 99 - i for i in range(100)}
+    return data, {"cases": slow_cases(sp, ["<pad>", "</s>", "<unk>"], [], [1], extra)}
 
 
 def llama_bpe_spm(lines):
@@ -300,7 +315,7 @@ def main():
         strings = HARD + ["x <|im_end|> y", "a <|lstrip|> b <|rstrip|>  c", "<extra_id_0> hi<extra_id_1>",
                           "[CLS] a [SEP]", "<s>x</s>"]
         write(name + ".vectors.json", hf_cases(tok, strings))
-    for name, build in [("deberta-like", deberta_like), ("llama-bpe", llama_bpe_spm)]:
+    for name, build in [("deberta-like", deberta_like), ("llama-bpe", llama_bpe_spm), ("t5-spm", t5_spm)]:
         data, vec = build(lines)
         with open(os.path.join(OUT, name + ".model"), "wb") as f:
             f.write(data)

@@ -344,6 +344,15 @@ public final class Tokenizers {
       }
     } else if (deberta && !ids.containsKey("[MASK]")) {
       added.add(AddedToken.special(next, "[MASK]"));
+    } else if (t5) {
+      // T5Tokenizer adds extra_ids=100 sentinels: <extra_id_N> = vocab size + 99 - N
+      int extra = raw != null && raw.has("extra_ids") ? raw.get("extra_ids").asInt(100) : 100;
+      for (int i = 0; i < extra; i++) {
+        String tok = "<extra_id_" + i + ">";
+        if (!ids.containsKey(tok)) {
+          added.add(AddedToken.special(n + extra - 1 - i, tok));
+        }
+      }
     }
 
     Model model;

@@ -80,7 +80,7 @@ class FixtureTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"deberta-like", "llama-bpe"})
+  @ValueSource(strings = {"deberta-like", "llama-bpe", "t5-spm"})
   void sentencePieceModel(String name) throws IOException {
     Tokenizer tok = Tokenizers.load(fixtures().resolve(name + ".model"));
     JsonNode v = new ObjectMapper().readTree(fixtures().resolve(name + ".vectors.json").toFile());
