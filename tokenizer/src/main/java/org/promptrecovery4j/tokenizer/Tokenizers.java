@@ -245,7 +245,30 @@ public final class Tokenizers {
     if (vocab.id(eot) >= 0) {
       added.add(AddedToken.special(vocab.id(eot), eot));
     }
-    added.addAll(extra);
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (AddedToken t : extra) {
+      if (seen.add(t.content())) {
+        added.add(t);
+      }
+    }
+    // tokens listed in tokenizer_config.json's added_tokens_decoder (phi-2 / CodeGen ship them there)
+    JsonNode raw = cfg == null ? null : cfg.raw();
+    if (raw != null && raw.has("added_tokens_decoder")) {
+      Iterator<Map.Entry<String, JsonNode>> at = raw.get("added_tokens_decoder").fields();
+      while (at.hasNext()) {
+        Map.Entry<String, JsonNode> e = at.next();
+        int id = Integer.parseInt(e.getKey());
+        JsonNode t = e.getValue();
+        String content = t.path("content").asText();
+        if (content.equals(vocab.token(id)) && !content.equals(eot)) {
+          continue;
+        }
+        if (seen.add(content) && !content.equals(eot)) {
+          added.add(new AddedToken(id, content, t.path("special").asBoolean(false), t.path("lstrip").asBoolean(false),
+              t.path("rstrip").asBoolean(false), t.path("single_word").asBoolean(false), t.path("normalized").asBoolean(true)));
+        }
+      }
+    }
     if (cfg == null || cfg == TokenizerConfig.EMPTY) {
       cfg = new TokenizerConfig("GPT2Tokenizer", eot, eot, eot, null, null, null, null, List.of(), false, false,
           false, null, null, 1024L, null);

@@ -160,4 +160,35 @@ class ConformanceTest {
         Tokenizers.codeGenWhitespaceTokens(50257), TokenizerConfig.EMPTY);
     check("phi-2", run(t, d.resolve("vectors/microsoft--phi-2.json")));
   }
+
+  /** A phi-2 folder as transformers saves a slow CodeGenTokenizer: vocab.json, merges.txt, tokenizer_config.json. */
+  @Test
+  void phi2Folder(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    Path d = shared();
+    Files.copy(d.resolve("gpt2/encoder.json"), dir.resolve("vocab.json"));
+    Files.copy(d.resolve("gpt2/vocab.bpe"), dir.resolve("merges.txt"));
+    StringBuilder cfg = new StringBuilder("{\"tokenizer_class\": \"CodeGenTokenizer\", \"bos_token\": \"<|endoftext|>\","
+        + " \"eos_token\": \"<|endoftext|>\", \"unk_token\": \"<|endoftext|>\", \"added_tokens_decoder\": {"
+        + "\"50256\": {\"content\": \"<|endoftext|>\", \"special\": true, \"normalized\": false}");
+    for (AddedToken t : Tokenizers.codeGenWhitespaceTokens(50257)) {
+      cfg.append(", \"").append(t.id()).append("\": {\"content\": \"").append(t.content().replace("\t", "\\t"))
+          .append("\", \"special\": false, \"normalized\": true}");
+    }
+    Files.writeString(dir.resolve("tokenizer_config.json"), cfg.append("}}").toString());
+    Tokenizer t = Tokenizers.load(dir);
+    check("phi-2 folder", run(t, d.resolve("vectors/microsoft--phi-2.json")));
+  }
+
+  /** The Mistral folder as AutoTokenizer sees it: tokenizer.json chosen, tokenizer_config.json applied. */
+  @Test
+  void mistralFolder() throws IOException {
+    Path d = shared();
+    Tokenizer t = Tokenizers.load(d.resolve("mistral-7b-instruct-v0.2"));
+    assertThat(t.bosId()).isEqualTo(1);
+    assertThat(t.eosId()).isEqualTo(2);
+    assertThat(t.unkId()).isZero();
+    assertThat(t.config().addBosToken()).isTrue();
+    assertThat(t.vocabSize()).isEqualTo(32000);
+    check("mistral folder", run(t, d.resolve("vectors/mistralai--Mistral-7B-Instruct-v0.2.json")));
+  }
 }
