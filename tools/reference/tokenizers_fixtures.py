@@ -64,6 +64,8 @@ HARD = [
     "MiXeD CaSe WoRdS", "a\u00a0b\u00a0\u00a0c", "zero\u200bwidth", "tab\tand\u3000ideographic space",
     "line1\r\nline2\rline3", "ß ẞ İ ı", "Ǆ ǆ", "mathematical 𝐀𝐁𝐂 𝟏𝟐𝟑", "control\x07char\x1b",
     "ends with space ", "<s> not special </s>", "12345678901234567890",
+    "\u2581meta \u2581symbols \u2581in text", "dots\u2026\u00a0\u00a0", "wide \uff5e tilde", " \n", "\n\t\n",
+    "x\n####\ny", "\U0001F999\uA64A", "i\u0307 I\u0307 \u0130stanbul", "\u00c5ngstr\u00f6m \u212b",
 ]
 
 
