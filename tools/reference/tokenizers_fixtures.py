@@ -237,7 +237,7 @@ def misc_pipeline(lines):
     return tok
 
 
-def slow_cases(sp, specials, prefix, suffix, extra=None):
+def slow_cases(sp, specials, prefix, suffix, extra=None, strip=False):
     """What transformers' slow SentencePiece tokenizers do: split the text on the special tokens
     (leftmost-longest), sp.encode each other piece, add prefix/suffix ids; decode without the
     special ids = sp.decode of the rest."""
@@ -265,10 +265,11 @@ def slow_cases(sp, specials, prefix, suffix, extra=None):
         if buf:
             ids += sp.encode(buf)
         full = prefix + ids + suffix
+        dec = sp.decode([i for i in full if i not in special_ids])
         cases.append({"input": text, "ids": full, "ids_no_special": ids,
                       "tokens": [sp.id_to_piece(i) if i < sp.get_piece_size() else
                                  next(k for k, v in ids_of.items() if v == i) for i in ids],
-                      "decoded": sp.decode([i for i in full if i not in special_ids])})
+                      "decoded": dec.strip() if strip else dec})
     return cases
 
 
@@ -282,7 +283,8 @@ def deberta_like(lines):
                                    seed_sentencepiece_size=5000)
     data = m.getvalue()
     sp = spm.SentencePieceProcessor(model_proto=data)
-    return data, {"cases": slow_cases(sp, ["[PAD]", "[CLS]", "[SEP]", "[UNK]"], [1], [2])}
+    # DebertaV2Tokenizer strips the decoded text
+    return data, {"cases": slow_cases(sp, ["[PAD]", "[CLS]", "[SEP]", "[UNK]"], [1], [2], strip=True)}
 
 
 def t5_spm(lines):

@@ -434,7 +434,7 @@ public final class Tokenizers {
           new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
       post = bosEosTemplate(tmp, addBos ? b : null, addEos ? e : null);
     }
-    Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces);
+    Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces, deberta);
     return new Tokenizer(norm, null, model, post, dec,
         new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
   }
