@@ -249,6 +249,7 @@ def slow_cases(sp, specials, prefix, suffix, extra=None, strip=False):
     cases = []
     for text in HARD + ["<s> not special </s>", "x[CLS]y [SEP] z", "<unk>[UNK]", "a<extra_id_0>b <extra_id_1>"]:
         ids = []
+        pieces = []  # as tokenize() gives them: unknown pieces keep their text
         i = 0
         buf = ""
         while i < len(text):
@@ -259,16 +260,19 @@ def slow_cases(sp, specials, prefix, suffix, extra=None, strip=False):
                 continue
             if buf:
                 ids += sp.encode(buf)
+                pieces += sp.encode(buf, out_type=str)
                 buf = ""
             ids.append(ids_of[m])
+            pieces.append(m)
             i += len(m)
         if buf:
             ids += sp.encode(buf)
-        full = prefix + ids + suffix
+            pieces += sp.encode(buf, out_type=str)
+        # T5Tokenizer adds EOS only when the text does not already end with it
+        full = prefix + ids + ([] if suffix and ids[-1:] == suffix[-1:] else suffix)
         dec = sp.decode([i for i in full if i not in special_ids])
         cases.append({"input": text, "ids": full, "ids_no_special": ids,
-                      "tokens": [sp.id_to_piece(i) if i < sp.get_piece_size() else
-                                 next(k for k, v in ids_of.items() if v == i) for i in ids],
+                      "tokens": pieces,
                       "decoded": dec.strip() if strip else dec})
     return cases
 
@@ -294,7 +298,8 @@ def t5_spm(lines):
     sp = spm.SentencePieceProcessor(model_proto=data)
     n = sp.get_piece_size()
     extra = {"<extra_id_%d>" % i: n + 99 - i for i in range(100)}
-    return data, {"cases": slow_cases(sp, ["<pad>", "</s>", "<unk>"], [], [1], extra)}
+    # T5Tokenizer strips the decoded text
+    return data, {"cases": slow_cases(sp, ["<pad>", "</s>", "<unk>"], [], [1], extra, strip=True)}
 
 
 def llama_bpe_spm(lines):

@@ -387,7 +387,7 @@ public final class Tokenizers {
         int type = sp.types.get(i);
         excluded[i] = type != SentencePieceModel.NORMAL && type != SentencePieceModel.USER_DEFINED;
       }
-      model = new Unigram(sp.pieces, scores, sp.unkId, sp.byteFallback, true, excluded).withUnkAsPiece();
+      model = new Unigram(sp.pieces, scores, sp.unkId, sp.byteFallback, true, excluded);
     } else if (sp.modelType == SentencePieceModel.BPE) {
       model = spmBpe(sp);
     } else {
@@ -412,11 +412,7 @@ public final class Tokenizers {
             List.of(), null, null, false, null, null, 512L, null);
       }
     } else if (t5) {
-      post = eos == null ? null : new PostProcessors.Template(
-          List.of(new PostProcessors.TemplateItem(true, "A", 0), new PostProcessors.TemplateItem(false, eos, 0)),
-          List.of(new PostProcessors.TemplateItem(true, "A", 0), new PostProcessors.TemplateItem(false, eos, 0),
-              new PostProcessors.TemplateItem(true, "B", 1), new PostProcessors.TemplateItem(false, eos, 1)),
-          Map.of(eos, new PostProcessors.SpecialTokenDef(eos, new int[] {sp.eosId}, List.of(eos))));
+      post = eos == null ? null : new PostProcessors.EosIfAbsent(new Token(sp.eosId, eos));
       if (cfg == TokenizerConfig.EMPTY) {
         c = new TokenizerConfig("T5Tokenizer", null, eos, unk, pad, null, null, null, List.of(), false, true, false,
             null, null, 512L, null);
@@ -434,7 +430,7 @@ public final class Tokenizers {
           new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
       post = bosEosTemplate(tmp, addBos ? b : null, addEos ? e : null);
     }
-    Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces, deberta);
+    Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces, deberta || t5);
     return new Tokenizer(norm, null, model, post, dec,
         new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
   }

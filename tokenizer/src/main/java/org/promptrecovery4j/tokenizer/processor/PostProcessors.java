@@ -88,6 +88,31 @@ public final class PostProcessors {
     }
   }
 
+  /** T5Tokenizer (slow): each sequence gets EOS appended unless it already ends with it; type ids 0. */
+  public record EosIfAbsent(Token eos) implements PostProcessor {
+    @Override
+    public List<Piece> process(List<Token> a, List<Token> b, boolean addSpecialTokens) {
+      if (!addSpecialTokens) {
+        return PostProcessor.plain(a, b);
+      }
+      List<Piece> out = new ArrayList<>();
+      for (List<Token> seq : b == null ? List.of(a) : List.of(a, b)) {
+        for (Token t : seq) {
+          out.add(new Piece(t, 0, false));
+        }
+        if (seq.isEmpty() || seq.get(seq.size() - 1).id() != eos.id()) {
+          out.add(new Piece(eos, 0, true));
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public int addedTokens(boolean pair) {
+      return pair ? 2 : 1;
+    }
+  }
+
   /** ByteLevel as a post-processor only trims offsets: ids unchanged. */
   public record Identity() implements PostProcessor {
     @Override
