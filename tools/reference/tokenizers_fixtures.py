@@ -324,6 +324,12 @@ def main():
         strings = HARD + ["x <|im_end|> y", "a <|lstrip|> b <|rstrip|>  c", "<extra_id_0> hi<extra_id_1>",
                           "[CLS] a [SEP]", "<s>x</s>"]
         write(name + ".vectors.json", hf_cases(tok, strings))
+    # the older T5 / sentence-t5 layout: Metaspace alone (add_prefix_space), no WhitespaceSplit; only
+    # the vectors are written, the Java test derives this tokenizer.json from t5-like's
+    j = json.loads(t5_like(lines).to_str())
+    j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True}
+    j["decoder"] = {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True}
+    write("t5-like-old.vectors.json", hf_cases(Tokenizer.from_str(json.dumps(j)), strings))
     for name, build in [("deberta-like", deberta_like), ("llama-bpe", llama_bpe_spm), ("t5-spm", t5_spm)]:
         data, vec = build(lines)
         with open(os.path.join(OUT, name + ".model"), "wb") as f:

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,7 +44,21 @@ class FixtureTest {
   @ParameterizedTest
   @ValueSource(strings = {"t5-like", "phi2-like", "mistral-like", "wordpiece", "misc-pipeline"})
   void tokenizerJson(String name) throws IOException {
-    Tokenizer tok = Tokenizers.load(fixtures().resolve(name + ".tokenizer.json"));
+    check(name, Tokenizers.load(fixtures().resolve(name + ".tokenizer.json")));
+  }
+
+  /** The older T5 / sentence-t5 layout: a lone Metaspace pre-tokenizer with add_prefix_space. */
+  @Test
+  void t5OldLayout() throws IOException {
+    ObjectMapper om = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode j =
+        (com.fasterxml.jackson.databind.node.ObjectNode) om.readTree(fixtures().resolve("t5-like.tokenizer.json").toFile());
+    j.set("pre_tokenizer", om.readTree("{\"type\": \"Metaspace\", \"replacement\": \"\u2581\", \"add_prefix_space\": true}"));
+    j.set("decoder", om.readTree("{\"type\": \"Metaspace\", \"replacement\": \"\u2581\", \"add_prefix_space\": true}"));
+    check("t5-like-old", TokenizerJson.fromJson(j, TokenizerConfig.EMPTY));
+  }
+
+  private void check(String name, Tokenizer tok) throws IOException {
     JsonNode v = new ObjectMapper().readTree(fixtures().resolve(name + ".vectors.json").toFile());
     List<String> fails = new ArrayList<>();
     int n = 0;
