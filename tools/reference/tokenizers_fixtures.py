@@ -190,6 +190,31 @@ def phi2_like(lines):
     return tok
 
 
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def llama3_like(lines):
+    """Llama-3 / Qwen style: Split(regex) + ByteLevel(use_regex=false), ignore_merges, BOS template."""
+    base = json.loads(phi2_like(lines).to_str())
+    tok = Tokenizer(models.BPE())
+    j = json.loads(tok.to_str())
+    j["model"] = base["model"]
+    j["model"]["ignore_merges"] = True
+    j["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": LLAMA3_SPLIT}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    j["decoder"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}
+    tok = Tokenizer.from_str(json.dumps(j))
+    tok.add_special_tokens([AddedToken("<|begin_of_text|>", special=True), AddedToken("<|eot_id|>", special=True)])
+    bos = tok.token_to_id("<|begin_of_text|>")
+    tok.post_processor = processors.Sequence([
+        processors.ByteLevel(trim_offsets=False),
+        processors.TemplateProcessing(single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A <|begin_of_text|> $B:1",
+                                      special_tokens=[("<|begin_of_text|>", bos)])])
+    return tok
+
+
 def mistral_like(lines):
     """BPE with byte fallback, Mistral's normalizer / decoder / '<s> $A' template."""
     tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
@@ -318,11 +343,13 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     lines = corpus()
     for name, build in [("t5-like", t5_like), ("phi2-like", phi2_like), ("mistral-like", mistral_like),
+                        ("llama3-like", llama3_like),
                         ("wordpiece", wordpiece), ("misc-pipeline", misc_pipeline)]:
         tok = build(lines)
         tok.save(os.path.join(OUT, name + ".tokenizer.json"))
         strings = HARD + ["x <|im_end|> y", "a <|lstrip|> b <|rstrip|>  c", "<extra_id_0> hi<extra_id_1>",
-                          "[CLS] a [SEP]", "<s>x</s>"]
+                          "[CLS] a [SEP]", "<s>x</s>", "I'M SURE YOU'LL", "1234567 abc\r\n\r\n  x",
+                          "<|begin_of_text|>hi<|eot_id|>"]
         write(name + ".vectors.json", hf_cases(tok, strings))
     # the older T5 / sentence-t5 layout: Metaspace alone (add_prefix_space), no WhitespaceSplit; only
     # the vectors are written, the Java test derives this tokenizer.json from t5-like's

@@ -42,7 +42,7 @@ class FixtureTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"t5-like", "phi2-like", "mistral-like", "wordpiece", "misc-pipeline"})
+  @ValueSource(strings = {"t5-like", "phi2-like", "mistral-like", "llama3-like", "wordpiece", "misc-pipeline"})
   void tokenizerJson(String name) throws IOException {
     check(name, Tokenizers.load(fixtures().resolve(name + ".tokenizer.json")));
   }
