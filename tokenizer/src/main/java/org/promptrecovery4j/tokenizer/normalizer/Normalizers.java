@@ -18,11 +18,39 @@ public final class Normalizers {
     }
   }
 
+  /** Lowercases each character on its own (full mappings, no final-sigma context), as Rust does. */
   public record Lowercase() implements Normalizer {
     @Override
     public String normalize(String text) {
-      return text.toLowerCase(Locale.ROOT);
+      return lowercase(text);
     }
+  }
+
+  /** Per-character full lowercase mapping (Rust's char::to_lowercase): "Σ" is always "σ". */
+  public static String lowercase(String text) {
+    StringBuilder sb = null;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      int n = Character.charCount(cp);
+      if (cp < 128) {
+        if (sb != null) {
+          sb.append((char) (cp >= 'A' && cp <= 'Z' ? cp + 32 : cp));
+        } else if (cp >= 'A' && cp <= 'Z') {
+          sb = new StringBuilder(text.length()).append(text, 0, i).append((char) (cp + 32));
+        }
+      } else {
+        String one = text.substring(i, i + n);
+        String low = one.toLowerCase(Locale.ROOT);
+        if (sb == null && !low.equals(one)) {
+          sb = new StringBuilder(text.length() + 4).append(text, 0, i);
+        }
+        if (sb != null) {
+          sb.append(low);
+        }
+      }
+      i += n;
+    }
+    return sb == null ? text : sb.toString();
   }
 
   /** Removes whitespace (Unicode White_Space) at the left and/or right. */
@@ -53,14 +81,19 @@ public final class Normalizers {
     }
   }
 
-  /** Removes combining marks (general category Mn), as HF's StripAccents (meant after NFD). */
+  /** Removes combining marks (general category M: Mn, Mc, Me), as HF's StripAccents (meant after NFD). */
   public record StripAccents() implements Normalizer {
     @Override
     public String normalize(String text) {
       StringBuilder sb = new StringBuilder(text.length());
-      text.codePoints().filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK).forEach(sb::appendCodePoint);
+      text.codePoints().filter(cp -> !isMark(cp)).forEach(sb::appendCodePoint);
       return sb.toString();
     }
+  }
+
+  static boolean isMark(int cp) {
+    int t = Character.getType(cp);
+    return t == Character.NON_SPACING_MARK || t == Character.COMBINING_SPACING_MARK || t == Character.ENCLOSING_MARK;
   }
 
   /** Replace a literal string or a regex with a content. */
@@ -120,10 +153,14 @@ public final class Normalizers {
       String s = sb.toString();
       boolean strip = stripAccents == null ? lowercase : stripAccents;
       if (strip) {
-        s = new StripAccents().normalize(java.text.Normalizer.normalize(s, Form.NFD));
+        // BERT removes only non-spacing marks (Mn)
+        String nfd = java.text.Normalizer.normalize(s, Form.NFD);
+        StringBuilder b = new StringBuilder(nfd.length());
+        nfd.codePoints().filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK).forEach(b::appendCodePoint);
+        s = b.toString();
       }
       if (lowercase) {
-        s = s.toLowerCase(Locale.ROOT);
+        s = Normalizers.lowercase(s);
       }
       return s;
     }
