@@ -62,7 +62,7 @@ HARD = [
     "def main():\n\tpass\n", "    indented    code    ", "x" * 300,
     "supercalifragilisticexpialidocious" * 3, "Rewrite this text as a poem, please!",
     "MiXeD CaSe WoRdS", "a\u00a0b\u00a0\u00a0c", "zero\u200bwidth", "tab\tand\u3000ideographic space",
-    "line1\r\nline2\rline3", "ß ẞ İ ı", "Ǆ ǆ", "mathematical 𝐀𝐁𝐂 𝟏𝟐𝟑", "control\x07char\x1b",
+    "line1\r\nline2\rline3", "a\u2028b\u000bc\u0085d\u00a0e\u2029f\u000cg\u200dh", "ß ẞ İ ı", "Ǆ ǆ", "mathematical 𝐀𝐁𝐂 𝟏𝟐𝟑", "control\x07char\x1b",
     "ends with space ", "<s> not special </s>", "12345678901234567890",
     "\u2581meta \u2581symbols \u2581in text", "dots\u2026\u00a0\u00a0", "wide \uff5e tilde", " \n", "\n\t\n",
     "x\n####\ny", "\u039f\u0394\u039f\u03a3 \u03a3\u039f\u03a6\u039f\u03a3", "\u0939\u093f\u0928\u094d\u0926\u0940 \u20dd\u0041\u20dd", "\U0001F999\uA64A", "i\u0307 I\u0307 \u0130stanbul", "\u00c5ngstr\u00f6m \u212b",

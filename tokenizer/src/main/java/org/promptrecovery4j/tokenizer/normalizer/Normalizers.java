@@ -167,7 +167,7 @@ public final class Normalizers {
   }
 
   static boolean isBertWhitespace(int cp) {
-    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || Character.getType(cp) == Character.SPACE_SEPARATOR;
+    return cp == '\t' || cp == '\n' || cp == '\r' || isWhitespace(cp);
   }
 
   static boolean isBertControl(int cp) {
