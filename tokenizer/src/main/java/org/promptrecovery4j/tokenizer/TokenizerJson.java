@@ -29,7 +29,6 @@ import org.promptrecovery4j.tokenizer.pretokenizer.PreTokenizers;
 import org.promptrecovery4j.tokenizer.pretokenizer.SplitBehavior;
 import org.promptrecovery4j.tokenizer.processor.PostProcessor;
 import org.promptrecovery4j.tokenizer.processor.PostProcessors;
-import org.promptrecovery4j.tokenizer.Token;
 
 /** Reads HF's {@code tokenizer.json} (the fast-tokenizer format) into a {@link Tokenizer}. */
 public final class TokenizerJson {

@@ -14,7 +14,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.promptrecovery4j.tokenizer.decoder.Decoder;
 import org.promptrecovery4j.tokenizer.decoder.Decoders;

@@ -1,9 +1,7 @@
 package org.promptrecovery4j.tokenizer.model;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -383,14 +381,5 @@ public final class Bpe implements Model {
 
   public Vocab vocab() {
     return vocab;
-  }
-
-  /** Helper for loaders: vocabulary in insertion order. */
-  public static Map<String, Integer> orderedMap() {
-    return new LinkedHashMap<>();
-  }
-
-  static List<String> noList() {
-    return new ArrayList<>();
   }
 }
