@@ -33,6 +33,7 @@ public final class Tokenizer {
   private final int padId;
   private final String padToken;
   private final int padToLength;
+  private org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding slowDecoding;
 
   public Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, Model model, PostProcessor postProcessor,
       Decoder decoder, AddedVocabulary added, TokenizerConfig config) {
@@ -68,8 +69,8 @@ public final class Tokenizer {
     if (maxLength < postProcessor().addedTokens(false)) {
       throw new IllegalArgumentException("max length " + maxLength + " leaves no room for the special tokens");
     }
-    return new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
-        maxLength, side, paddingSide, padId, padToken, padToLength);
+    return copySlow(new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
+        maxLength, side, paddingSide, padId, padToken, padToLength));
   }
 
   /** A copy that pads batches to their longest encoding on {@code side} with {@code padId}. */
@@ -83,14 +84,27 @@ public final class Tokenizer {
     if (tok == null) {
       throw new IllegalArgumentException("pad id " + padId + " is outside the vocabulary");
     }
-    return new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
-        maxLength, truncationSide, side, padId, tok, length);
+    return copySlow(new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
+        maxLength, truncationSide, side, padId, tok, length));
+  }
+
+  /** Decode as transformers' slow SentencePiece tokenizers do (set by the .model loader). */
+  Tokenizer withSlowDecoding(org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding d) {
+    Tokenizer t = new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
+        maxLength, truncationSide, paddingSide, padId, padToken, padToLength);
+    t.slowDecoding = d;
+    return t;
+  }
+
+  private Tokenizer copySlow(Tokenizer t) {
+    t.slowDecoding = slowDecoding;
+    return t;
   }
 
   /** A copy that does (or does not) apply transformers' clean_up_tokenization_spaces on decode. */
   public Tokenizer withCleanUpTokenizationSpaces(boolean on) {
-    return new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, on, maxLength,
-        truncationSide, paddingSide, padId, padToken, padToLength);
+    return copySlow(new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, on, maxLength,
+        truncationSide, paddingSide, padId, padToken, padToLength));
   }
 
   // ---------------------------------------------------------------- encoding
@@ -273,6 +287,8 @@ public final class Tokenizer {
   /** Decodes ids to text; an id outside the vocabulary is an error naming it. */
   public String decode(int[] ids, boolean skipSpecialTokens) {
     List<String> toks = new ArrayList<>(ids.length);
+    java.util.Set<Integer> special = new java.util.HashSet<>();
+    java.util.Set<Integer> legacyAdded = new java.util.HashSet<>();
     for (int id : ids) {
       String t = idToToken(id);
       if (t == null) {
@@ -282,10 +298,29 @@ public final class Tokenizer {
       if (skipSpecialTokens && at != null && at.special()) {
         continue;
       }
+      if (slowDecoding != null && at != null) {
+        if (at.special()) {
+          special.add(toks.size());
+        }
+        if (at.id() >= model.vocabSize() && !isNamedSpecial(at.content())) {
+          legacyAdded.add(toks.size());
+        }
+      }
       toks.add(t);
     }
-    String s = decoder == null ? String.join(" ", toks) : decoder.decode(toks);
+    String s;
+    if (slowDecoding != null) {
+      s = slowDecoding.decode(toks, special, legacyAdded);
+    } else {
+      s = decoder == null ? String.join(" ", toks) : decoder.decode(toks);
+    }
     return cleanUpSpaces ? Decoders.cleanupTokenization(s) : s;
+  }
+
+  private boolean isNamedSpecial(String t) {
+    return t.equals(config.bosToken()) || t.equals(config.eosToken()) || t.equals(config.unkToken())
+        || t.equals(config.padToken()) || t.equals(config.sepToken()) || t.equals(config.clsToken())
+        || t.equals(config.maskToken());
   }
 
   public String decode(List<Integer> ids, boolean skipSpecialTokens) {

@@ -430,8 +430,15 @@ public final class Tokenizers {
       post = bosEosTemplate(tmp, addBos ? b : null, addEos ? e : null);
     }
     Decoder dec = new org.promptrecovery4j.tokenizer.spm.SpmDecoder(sp.addDummyPrefix, sp.removeExtraWhitespaces, deberta || t5);
+    org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding.Flavour flavour = deberta
+        ? org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding.Flavour.DEBERTA
+        : t5 ? org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding.Flavour.T5
+        : org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding.Flavour.LLAMA_LEGACY;
+    boolean spacesBetween = c.raw() == null || c.raw().path("spaces_between_special_tokens").asBoolean(true);
     return new Tokenizer(norm, null, model, post, dec,
-        new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c);
+        new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c)
+        .withSlowDecoding(new org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding(flavour, sp.addDummyPrefix,
+            sp.removeExtraWhitespaces, spacesBetween));
   }
 
   /**
