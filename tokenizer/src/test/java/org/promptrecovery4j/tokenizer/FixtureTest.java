@@ -123,4 +123,40 @@ class FixtureTest {
     fails.stream().limit(15).forEach(f -> System.err.println("   " + f));
     assertThat(fails).as(name).isEmpty();
   }
+
+  /**
+   * transformers' slow SentencePiece tokenizers (4.57: LlamaTokenizer legacy, T5Tokenizer,
+   * DebertaV2Tokenizer) on random strings: ids, tokenize(), decode with and without special tokens.
+   * Made by tools/reference/slow_spm_fixtures.py.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"deberta-like", "llama-bpe", "t5-spm"})
+  void slowTransformersSentencePiece(String name) throws IOException {
+    Tokenizer tok = Tokenizers.load(fixtures().resolve(name + ".model"));
+    JsonNode v = new ObjectMapper().readTree(fixtures().resolve("slow-spm.vectors.json").toFile());
+    JsonNode strs = v.get("strings");
+    List<String> fails = new ArrayList<>();
+    for (int i = 0; i < strs.size(); i++) {
+      String in = strs.get(i).asText();
+      JsonNode c = v.get(name).get(i);
+      int[] want = ints(c.get("ids"));
+      if (!Arrays.equals(tok.encode(in, true).ids(), want)) {
+        fails.add("ids " + q(in) + " want " + c.get("ids") + " got " + Arrays.toString(tok.encode(in, true).ids()));
+      }
+      if (!tok.tokenize(in).equals(strs(c.get("tokens")))) {
+        fails.add("tokens " + q(in) + " want " + c.get("tokens") + " got " + tok.tokenize(in));
+      }
+      if (!tok.decode(want, true).equals(c.get("decoded").asText())) {
+        fails.add("decode " + q(in) + " want " + q(c.get("decoded").asText()) + " got " + q(tok.decode(want, true)));
+      }
+      if (!tok.decode(want, false).equals(c.get("decoded_with_special").asText())) {
+        fails.add("decode+special " + q(in) + " want " + q(c.get("decoded_with_special").asText()) + " got "
+            + q(tok.decode(want, false)));
+      }
+    }
+    System.err.println("[fixtures] slow " + name + ": " + (strs.size() * 4 - fails.size()) + "/" + (strs.size() * 4)
+        + " checks exact");
+    fails.stream().limit(15).forEach(f -> System.err.println("   " + f));
+    assertThat(fails).as(name).isEmpty();
+  }
 }
