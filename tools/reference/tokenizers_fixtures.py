@@ -131,6 +131,39 @@ def t5_like(lines):
     return tok
 
 
+def spm_unigram_bytes(lines):
+    """A SentencePiece Unigram with byte fallback and no normalization (Gemma-like)."""
+    m = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=m, minloglevel=2, vocab_size=700,
+                                   model_type="unigram", normalization_rule_name="identity", byte_fallback=True,
+                                   remove_extra_whitespaces=False, num_threads=1, seed_sentencepiece_size=5000)
+    from sentencepiece import sentencepiece_model_pb2 as pb
+    p = pb.ModelProto()
+    p.ParseFromString(m.getvalue())
+    return p
+
+
+def unigram_bytes(lines):
+    """Unigram with byte_fallback in a tokenizer.json (Replace/Prepend normalizer, ByteFallback decoder)."""
+    p = spm_unigram_bytes(lines)
+    tok = Tokenizer(models.Unigram([(x.piece, x.score) for x in p.pieces], unk_id=0, byte_fallback=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    tok.add_special_tokens([AddedToken("<unk>", special=True), AddedToken("<s>", special=True),
+                            AddedToken("</s>", special=True)])
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
+                                                       special_tokens=[("<s>", 1)])
+    tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    return tok
+
+
+def unigram_bytes_spm(lines):
+    """The same SentencePiece model as a .model file (LlamaTokenizer-like use: <s> A)."""
+    data = spm_unigram_bytes(lines).SerializeToString()
+    sp = spm.SentencePieceProcessor(model_proto=data)
+    return data, {"cases": slow_cases(sp, ["<unk>", "<s>", "</s>"], [1], [])}
+
+
 def simple_bpe(lines, pre, vocab_size, specials, prefix=None):
     """A tiny deterministic BPE trainer (ties broken by the pair's text): HF's trainers are not
     reproducible run to run. `pre` splits a line into words."""
@@ -343,7 +376,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     lines = corpus()
     for name, build in [("t5-like", t5_like), ("phi2-like", phi2_like), ("mistral-like", mistral_like),
-                        ("llama3-like", llama3_like),
+                        ("llama3-like", llama3_like), ("unigram-bytes", unigram_bytes),
                         ("wordpiece", wordpiece), ("misc-pipeline", misc_pipeline)]:
         tok = build(lines)
         tok.save(os.path.join(OUT, name + ".tokenizer.json"))
@@ -357,7 +390,8 @@ def main():
     j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True}
     j["decoder"] = {"type": "Metaspace", "replacement": "▁", "add_prefix_space": True}
     write("t5-like-old.vectors.json", hf_cases(Tokenizer.from_str(json.dumps(j)), strings))
-    for name, build in [("deberta-like", deberta_like), ("llama-bpe", llama_bpe_spm), ("t5-spm", t5_spm)]:
+    for name, build in [("deberta-like", deberta_like), ("llama-bpe", llama_bpe_spm), ("t5-spm", t5_spm),
+                        ("unigram-bytes-spm", unigram_bytes_spm)]:
         data, vec = build(lines)
         with open(os.path.join(OUT, name + ".model"), "wb") as f:
             f.write(data)

@@ -42,7 +42,7 @@ class FixtureTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"t5-like", "phi2-like", "mistral-like", "llama3-like", "wordpiece", "misc-pipeline"})
+  @ValueSource(strings = {"t5-like", "phi2-like", "mistral-like", "llama3-like", "unigram-bytes", "wordpiece", "misc-pipeline"})
   void tokenizerJson(String name) throws IOException {
     check(name, Tokenizers.load(fixtures().resolve(name + ".tokenizer.json")));
   }
@@ -95,7 +95,7 @@ class FixtureTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"deberta-like", "llama-bpe", "t5-spm"})
+  @ValueSource(strings = {"deberta-like", "llama-bpe", "t5-spm", "unigram-bytes-spm"})
   void sentencePieceModel(String name) throws IOException {
     Tokenizer tok = Tokenizers.load(fixtures().resolve(name + ".model"));
     JsonNode v = new ObjectMapper().readTree(fixtures().resolve(name + ".vectors.json").toFile());
