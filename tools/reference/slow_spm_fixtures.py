@@ -50,8 +50,9 @@ def main():
                           "decoded_with_special": t.decode(ids, skip_special_tokens=False)})
         out[name] = cases
     with open(os.path.join(F, "slow-spm.vectors.json"), "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, indent=0, sort_keys=True)
-        f.write("\n")
+        f.write("{\n" + ",\n".join(json.dumps(k) + ": [\n" + ",\n".join(
+            json.dumps(x, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for x in out[k]) + "\n]"
+            for k in sorted(out)) + "\n}\n")
 
 
 if __name__ == "__main__":

@@ -70,9 +70,20 @@ HARD = [
 
 
 def write(name, obj):
+    """Compact JSON, one case per line (small, still diffable)."""
     with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1, sort_keys=True)
-        f.write("\n")
+        f.write("{\n")
+        keys = sorted(obj)
+        for k, key in enumerate(keys):
+            v = obj[key]
+            f.write(json.dumps(key) + ": ")
+            if isinstance(v, list):
+                f.write("[\n" + ",\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                                          for x in v) + "\n]")
+            else:
+                f.write(json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+            f.write(",\n" if k + 1 < len(keys) else "\n")
+        f.write("}\n")
 
 
 def hf_cases(tok, strings):
@@ -379,7 +390,7 @@ def main():
                         ("llama3-like", llama3_like), ("unigram-bytes", unigram_bytes),
                         ("wordpiece", wordpiece), ("misc-pipeline", misc_pipeline)]:
         tok = build(lines)
-        tok.save(os.path.join(OUT, name + ".tokenizer.json"))
+        tok.save(os.path.join(OUT, name + ".tokenizer.json"), pretty=False)
         strings = HARD + ["x <|im_end|> y", "a <|lstrip|> b <|rstrip|>  c", "<extra_id_0> hi<extra_id_1>",
                           "[CLS] a [SEP]", "<s>x</s>", "I'M SURE YOU'LL", "1234567 abc\r\n\r\n  x",
                           "<|begin_of_text|>hi<|eot_id|>"]
