@@ -22,7 +22,7 @@ public final class Unigram implements Model {
   private final boolean byteFallback;
   private final boolean fuseUnk;
   private final double unkScore;
-  private final TrieNode root = new TrieNode();
+  private final CharTrie trie = new CharTrie();
   private final int[] byteIds = new int[256];
   private boolean unkValueIsText = true;
 
@@ -30,11 +30,6 @@ public final class Unigram implements Model {
   public Unigram withUnkAsPiece() {
     unkValueIsText = false;
     return this;
-  }
-
-  private static final class TrieNode {
-    Map<Character, TrieNode> next;
-    int id = -1;
   }
 
   public Unigram(List<String> pieces, List<Double> scores, int unkId, boolean byteFallback, boolean fuseUnk) {
@@ -64,17 +59,7 @@ public final class Unigram implements Model {
       if (this.pieces[i].isEmpty()) {
         continue;
       }
-      TrieNode node = root;
-      String p = this.pieces[i];
-      for (int k = 0; k < p.length(); k++) {
-        if (node.next == null) {
-          node.next = new HashMap<>(4);
-        }
-        node = node.next.computeIfAbsent(p.charAt(k), c -> new TrieNode());
-      }
-      if (node.id < 0) {
-        node.id = i;
-      }
+      trie.insert(this.pieces[i], i);
     }
     this.unkScore = min - UNK_PENALTY;
     if (unkId < 0 || unkId >= this.pieces.length) {
@@ -106,24 +91,25 @@ public final class Unigram implements Model {
       int charEnd = start + Character.charCount(cp);
       double base = best[start];
       boolean singleChar = false;
-      TrieNode node = root;
+      int node = 0;
       for (int k = start; k < n; k++) {
-        node = node.next == null ? null : node.next.get(word.charAt(k));
-        if (node == null) {
+        node = trie.child(node, word.charAt(k));
+        if (node < 0) {
           break;
         }
-        if (node.id >= 0) {
+        int pieceId = trie.value(node);
+        if (pieceId >= 0) {
           int end = k + 1;
           // never end inside a surrogate pair
           if (end < n && Character.isLowSurrogate(word.charAt(end)) && Character.isHighSurrogate(word.charAt(k))) {
             continue;
           }
-          double sc = base + scores[node.id];
+          double sc = base + scores[pieceId];
           if (!reached[end] || sc > best[end]) {
             best[end] = sc;
             reached[end] = true;
             prevPos[end] = start;
-            prevId[end] = node.id;
+            prevId[end] = pieceId;
           }
           if (end == charEnd) {
             singleChar = true;
