@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 GENERATORS = [
     "foundation_fixtures",
     "torch_bin_fixtures",
+    "tokenizers_fixtures",
+    # slow_spm_fixtures needs transformers 4.57 (slow tokenizers) in a side venv: see that script
 ]
 
 

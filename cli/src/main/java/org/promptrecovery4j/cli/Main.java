@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       InspectCommand.class,
       ConvertCommand.class,
+      TokenizeCommand.class,
+      DetokenizeCommand.class,
     })
 public final class Main implements Runnable {
 
