@@ -67,7 +67,9 @@ def _save(name: str, model, config, disk_dtype, seed: int) -> None:
     out = fresh_dir(name)
     model.to(disk_dtype).save_pretrained(out, safe_serialization=True)
     _strip(out)
-    model = model.float().eval()  # HF upcast: compute in float32 from the stored values
+    # reload in float32 (upcasting the stored values): converting the live model back with .float() would
+    # keep the rotary inv_freq buffer rounded to bf16 by the .to(bfloat16) above
+    model = type(model).from_pretrained(out, dtype=torch.float32).eval()
     ids, mask = _inputs(config.vocab_size, seed)
     with torch.no_grad():
         logits = model(input_ids=ids, attention_mask=mask).logits

@@ -2,6 +2,11 @@ package org.promptrecovery4j.models;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.promptrecovery4j.models.gemma.GemmaForCausalLM;
+import org.promptrecovery4j.models.generation.CausalLM;
+import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.mistral.MistralForCausalLM;
+import org.promptrecovery4j.models.phi.PhiForCausalLM;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.config.ModelConfig;
 
@@ -14,7 +19,25 @@ public final class Models {
   public static ForwardModel load(Path dir) throws IOException {
     ModelFolder folder = ModelFolder.open(dir);
     ModelConfig config = folder.config();
-    throw new UnsupportedOperationException(dir + ": forward passes for model_type '" + config.modelType()
-        + "' are not implemented yet");
+    return switch (config.modelType()) {
+      case "phi", "mistral", "llama", "gemma" -> loadCausalLM(folder, DecoderOptions.defaults());
+      default -> throw new UnsupportedOperationException(dir + ": forward passes for model_type '"
+          + config.modelType() + "' are not implemented yet");
+    };
+  }
+
+  /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder. */
+  public static CausalLM loadCausalLM(Path dir, DecoderOptions options) throws IOException {
+    return loadCausalLM(ModelFolder.open(dir), options);
+  }
+
+  public static CausalLM loadCausalLM(ModelFolder folder, DecoderOptions options) throws IOException {
+    return switch (folder.config().modelType()) {
+      case "phi" -> PhiForCausalLM.load(folder, options);
+      case "mistral", "llama" -> MistralForCausalLM.load(folder, options);
+      case "gemma" -> GemmaForCausalLM.load(folder, options);
+      default -> throw new IllegalArgumentException(folder.dir() + ": model_type '" + folder.config().modelType()
+          + "' is not a causal LM (supported: phi, mistral, llama, gemma)");
+    };
   }
 }
