@@ -252,6 +252,44 @@ def stories260k() -> None:
     print("stories260K min gaps", [round(c["min_gap"], 4) for c in cases])
 
 
+def tiny_llama2c_v1() -> None:
+    """A tiny random checkpoint written in llama2.c's version-1 layout (export.py's version1_export)."""
+    seed_all(15)
+    hp = dict(dim=16, hidden=24, layers=2, heads=4, kv_heads=2, vocab=40, seq_len=32)
+    kv_dim = hp["dim"] * hp["kv_heads"] // hp["heads"]
+    L, d, h = hp["layers"], hp["dim"], hp["hidden"]
+    w = {"emb": torch.randn(hp["vocab"], d), "rms_att": 1 + 0.2 * torch.randn(L, d),
+         "wq": 0.4 * torch.randn(L, d, d), "wk": 0.4 * torch.randn(L, kv_dim, d), "wv": 0.4 * torch.randn(L, kv_dim, d),
+         "wo": 0.4 * torch.randn(L, d, d), "rms_ffn": 1 + 0.2 * torch.randn(L, d), "w1": 0.4 * torch.randn(L, h, d),
+         "w2": 0.4 * torch.randn(L, d, h), "w3": 0.4 * torch.randn(L, h, d), "rms_final": 1 + 0.2 * torch.randn(d)}
+    w["cls"] = w["emb"]
+    out = fresh_dir("tiny-llama2c-v1")
+    with open(os.path.join(out, "model.bin"), "wb") as f:
+        f.write(struct.pack("I", 0x616b3432))
+        f.write(struct.pack("i", 1))
+        f.write(struct.pack("iiiiiii", d, h, L, hp["heads"], hp["kv_heads"], hp["vocab"], hp["seq_len"]))
+        f.write(struct.pack("B", 1))
+        f.write(b"\0" * (256 - f.tell()))
+        tensors = [*w["rms_att"], *w["rms_ffn"], w["rms_final"], w["emb"], *w["wq"], *w["wk"], *w["wv"], *w["wo"],
+                   *w["w1"], *w["w2"], *w["w3"]]
+        for t in tensors:
+            f.write(t.contiguous().numpy().astype("<f4").tobytes())
+    model = llama2c_to_hf(hp, w)
+    ids = [1, 7, 21, 3, 33, 12]
+    with torch.no_grad():
+        plain = llama2c_forward(hp, w, ids)
+        hf = model(torch.tensor([ids])).logits[0]
+        assert float((plain - hf).abs().max()) < 1e-4
+        gen = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                             do_sample=False, max_new_tokens=10, min_new_tokens=10, eos_token_id=None, pad_token_id=0,
+                             output_scores=True, return_dict_in_generate=True)
+    gaps = [float(torch.topk(s[0], 2).values[0] - torch.topk(s[0], 2).values[1]) for s in gen.scores]
+    write_json(os.path.join(out, "expected.json"), {
+        "input_ids": ids, "logits": tensor_json(hf),
+        "greedy": [{"prompt": ids, "generated": gen.sequences[0, len(ids):].tolist(), "min_gap": min(gaps)}]})
+    print("tiny-llama2c-v1 min gap", round(min(gaps), 4))
+
+
 # ---------------------------------------------------------------------------------------------- chat templates
 
 # Mistral-7B-Instruct-v0.2's chat_template as first published (the competition's era) ...
@@ -313,6 +351,7 @@ def main() -> None:
     tiny_phi()
     tiny_gemma()
     stories260k()
+    tiny_llama2c_v1()
     chat_templates()
 
 

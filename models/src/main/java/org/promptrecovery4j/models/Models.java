@@ -8,6 +8,7 @@ import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.mistral.MistralForCausalLM;
 import org.promptrecovery4j.models.phi.PhiForCausalLM;
 import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.llama2c.Llama2cCheckpoint;
 import org.promptrecovery4j.weights.config.ModelConfig;
 
 /** Loads the architecture a HuggingFace folder holds, by its {@code model_type}. */
@@ -17,6 +18,9 @@ public final class Models {
 
   /** Loads {@code dir} for forward passes (a sentence-transformers folder gives its full pipeline). */
   public static ForwardModel load(Path dir) throws IOException {
+    if (Llama2cCheckpoint.looksLike(dir)) {
+      return loadCausalLM(dir, DecoderOptions.defaults());
+    }
     ModelFolder folder = ModelFolder.open(dir);
     ModelConfig config = folder.config();
     return switch (config.modelType()) {
@@ -26,8 +30,12 @@ public final class Models {
     };
   }
 
-  /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder. */
+  /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder, or a llama2.c checkpoint file. */
   public static CausalLM loadCausalLM(Path dir, DecoderOptions options) throws IOException {
+    if (Llama2cCheckpoint.looksLike(dir)) {
+      Llama2cCheckpoint c = Llama2cCheckpoint.open(dir);
+      return new MistralForCausalLM(c.config(), c, options);
+    }
     return loadCausalLM(ModelFolder.open(dir), options);
   }
 
