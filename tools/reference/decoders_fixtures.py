@@ -327,6 +327,8 @@ def chat_templates() -> None:
         [{"role": "user", "content": "Rewrite this text as a poem:\nThe cat sat."}],
         [{"role": "user", "content": "  Hi there  "}, {"role": "assistant", "content": "Hello!"},
          {"role": "user", "content": "Make it shorter."}],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Improve: it is good."}],
+        [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
     ]
     templates = {"mistral-v0.2-old": (MISTRAL_V02_OLD, "<s>", "</s>"),
                  "mistral-v0.2-new": (MISTRAL_V02_NEW, "<s>", "</s>"),
@@ -335,10 +337,23 @@ def chat_templates() -> None:
     for name, (template, bos, eos) in templates.items():
         for conv in conversations:
             for gen in (False, True):
-                rendered, _ = render_jinja_template([conv], chat_template=template, add_generation_prompt=gen,
-                                                    bos_token=bos, eos_token=eos)
-                cases.append({"template": name, "messages": conv, "add_generation_prompt": gen,
-                              "rendered": rendered[0]})
+                case = {"template": name, "messages": conv, "add_generation_prompt": gen}
+                try:
+                    rendered, _ = render_jinja_template([conv], chat_template=template, add_generation_prompt=gen,
+                                                        bos_token=bos, eos_token=eos)
+                    case["rendered"] = rendered[0]
+                except Exception as e:  # the template refuses this conversation (raise_exception)
+                    case["error"] = str(e)
+                cases.append(case)
+    # ids as apply_chat_template(tokenize=True) gives them (no extra special tokens), with the real Mistral
+    # tokenizer from ../shared: for the Java tokenizer once it is merged
+    tok_dir = os.path.join(SHARED, "conformance", "tokenizers", "mistral-7b-instruct-v0.2")
+    if os.path.isdir(tok_dir):
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(tok_dir)
+        for case in cases:
+            if case["template"].startswith("mistral") and "rendered" in case:
+                case["mistral_ids"] = tok(case["rendered"], add_special_tokens=False)["input_ids"]
     out = fresh_dir("chat-templates")
     write_json(os.path.join(out, "expected.json"), {
         "templates": {k: {"chat_template": v[0], "bos_token": v[1], "eos_token": v[2]} for k, v in templates.items()},
