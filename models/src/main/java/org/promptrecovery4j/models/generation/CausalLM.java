@@ -8,6 +8,8 @@ import java.util.Map;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
+import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -217,13 +219,15 @@ public abstract class CausalLM implements ForwardModel {
     }
     INDArray[] cs = rotary.cosSin(flat);
     Map<String, INDArray> feed = new HashMap<>();
-    feed.put("input_ids", ids.dataType() == DataType.LONG ? ids : ids.castTo(DataType.LONG));
+    INDArray longIds = ids.dataType() == DataType.LONG ? ids : ids.castTo(DataType.LONG);
+    feed.put("input_ids", longIds);
     feed.put("rope_cos", cs[0]);
     feed.put("rope_sin", cs[1]);
     feed.put("attn_bias", bias);
+    INDArray empty = cache == null ? KvCache.empty(b, dims) : null;
     for (int i = 0; i < dims.numLayers(); i++) {
-      feed.put("past_key_" + i, cache == null ? KvCache.empty(b, dims) : cache.keys(i));
-      feed.put("past_value_" + i, cache == null ? KvCache.empty(b, dims) : cache.values(i));
+      feed.put("past_key_" + i, cache == null ? empty : cache.keys(i));
+      feed.put("past_value_" + i, cache == null ? empty : cache.values(i));
     }
     List<String> outputs = new ArrayList<>();
     String logitsName = lastOnly ? "last_logits" : "logits";
@@ -232,6 +236,7 @@ public abstract class CausalLM implements ForwardModel {
       outputs.addAll(List.of(presentKey));
       outputs.addAll(List.of(presentValue));
     }
+    session();
     Map<String, INDArray> out = sd.output(feed, outputs.toArray(String[]::new));
     KvCache next = null;
     if (keepCache) {
@@ -243,7 +248,34 @@ public abstract class CausalLM implements ForwardModel {
       }
       next = new KvCache(k, v);
     }
+    // free what this call made at once (see KvCache#close)
+    cs[0].close();
+    cs[1].close();
+    if (longIds != ids) {
+      longIds.close();
+    }
+    if (empty != null && empty.closeable()) {
+      empty.close();
+    }
     return new StepOutput(out.get(logitsName), next);
+  }
+
+  /** Bytes of freed intermediate arrays the graph's session may keep for reuse (default 1 GiB). */
+  public static final long ARRAY_CACHE_BYTES = Long.getLong("pr4j.arrayCacheBytes", 1L << 30);
+
+  /**
+   * This thread's inference session, with its array cache capped: SameDiff's default keeps up to a
+   * quarter of the machine's memory of freed arrays, and decode steps (a new key length each step) fill
+   * it with arrays that are never reused (measured: 13 GiB peak RSS for 2 GiB of weights).
+   */
+  private void session() {
+    sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> {
+      InferenceSession s = new InferenceSession(sd);
+      ArrayCacheMemoryMgr mmgr = new ArrayCacheMemoryMgr();
+      mmgr.setMaxCacheBytes(ARRAY_CACHE_BYTES);
+      s.setMmgr(mmgr);
+      return s;
+    });
   }
 
   /**

@@ -137,20 +137,19 @@ public final class DecoderWeights {
       dtype = dtype == null || dtype == t.dtype() ? t.dtype() : DType.F32;
       infos.add(t);
     }
-    boolean keep = options.storage() == WeightStorage.AS_STORED && !options.trainable().test(names.get(0))
-        && (dtype == DType.BF16 || dtype == DType.F16);
-    if (!keep) {
-      if (names.size() == 1) {
-        return load(names.get(0));
-      }
-      return Nd4j.concat(0, names.stream().map(this::load).toArray(INDArray[]::new));
+    boolean twoBytes = dtype == DType.BF16 || dtype == DType.F16;
+    if (!twoBytes && dtype != DType.F32) {
+      return names.size() == 1 ? load(names.get(0))
+          : Nd4j.concat(0, names.stream().map(this::load).toArray(INDArray[]::new));
     }
-    // raw 2-byte copies into a native array of the stored type
+    // the stored bytes copied natively (no Java heap, no concat copy); 2-byte types upcast natively
+    // unless kept as stored (bf16 → f32 is exact: the bits shifted)
     INDArray out = Nd4j.createUninitialized(dtype.nd4j(), new long[] {rows, cols}, 'c');
     BytePointer dst = new BytePointer(out.data().addressPointer());
+    int width = dtype.byteSize();
     long offset = 0;
     for (TensorInfo t : infos) {
-      long len = t.numel() * 2;
+      long len = t.numel() * width;
       long chunk = 1L << 30;
       for (long from = 0; from < len; from += chunk) {
         long n = Math.min(chunk, len - from);
@@ -159,6 +158,12 @@ public final class DecoderWeights {
         dst.position(offset + from).put(src);
       }
       offset += len;
+    }
+    boolean keep = twoBytes && options.storage() == WeightStorage.AS_STORED && !options.trainable().test(names.get(0));
+    if (twoBytes && !keep) {
+      INDArray f = out.castTo(DataType.FLOAT);
+      out.close();
+      return f;
     }
     return out;
   }

@@ -143,13 +143,17 @@ public final class Generator {
       return results;
     }
     INDArray bias = AttentionMasks.causal(valid, 0, width, groups, window);
-    CausalLM.StepOutput out = model.run(Nd4j.createFromArray(ids).reshape(b, width), positions, bias, null, true, true);
+    INDArray input = Nd4j.createFromArray(ids).reshape(b, width);
+    CausalLM.StepOutput out = model.run(input, positions, bias, null, true, true);
+    bias.close();
+    input.close();
     KvCache cache = out.cache();
     INDArray logits = out.logits();
     List<Row> active = new ArrayList<>(rows);
     while (true) {
       // choose each active row's next token
       float[][] rowLogits = logits.toFloatMatrix();
+      logits.close();
       List<Row> still = new ArrayList<>();
       int[] keep = new int[active.size()];
       int kept = 0;
@@ -176,10 +180,13 @@ public final class Generator {
         }
       }
       if (still.isEmpty()) {
+        cache.close();
         return results;
       }
       if (kept < active.size()) {
+        KvCache all = cache;
         cache = cache.select(Arrays.copyOf(keep, kept));
+        all.close();
       }
       active = still;
       // one decode step for the rows still running
@@ -197,7 +204,11 @@ public final class Generator {
       }
       int past = (int) cache.length();
       bias = AttentionMasks.causal(keys, past, 1, groups, window);
-      out = model.run(Nd4j.createFromArray(next).reshape(n, 1), pos, bias, cache, true, true);
+      input = Nd4j.createFromArray(next).reshape(n, 1);
+      out = model.run(input, pos, bias, cache, true, true);
+      bias.close();
+      input.close();
+      cache.close();
       cache = out.cache();
       logits = out.logits();
     }

@@ -8,7 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Keys and values of every layer for the tokens seen so far: [B, KV heads, T, headDim] each, as the
  * graph returns them (the graph appends the new tokens' keys). Rows can be dropped when they finish.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
 
   private final INDArray[] keys;
   private final INDArray[] values;
@@ -48,6 +48,21 @@ public final class KvCache {
       v[i] = selectRows(values[i], rows);
     }
     return new KvCache(k, v);
+  }
+
+  /**
+   * Frees the arrays now: ND4J frees native memory only when the Java objects are collected, and a
+   * roomy heap rarely collects, so caches left to the GC pile up native memory step after step.
+   */
+  @Override
+  public void close() {
+    for (INDArray[] arrays : new INDArray[][] {keys, values}) {
+      for (INDArray a : arrays) {
+        if (a != null && a.closeable()) {
+          a.close();
+        }
+      }
+    }
   }
 
   private static INDArray selectRows(INDArray a, int[] rows) {
