@@ -24,7 +24,10 @@ public final class Models {
     ModelFolder folder = ModelFolder.open(dir);
     ModelConfig config = folder.config();
     return switch (config.modelType()) {
-      case "phi", "mistral", "llama", "gemma" -> loadCausalLM(folder, DecoderOptions.defaults());
+      case "phi", "mistral", "llama", "gemma" -> {
+        folder.close();
+        yield loadCausalLM(dir, DecoderOptions.defaults());
+      }
       default -> throw new UnsupportedOperationException(dir + ": forward passes for model_type '"
           + config.modelType() + "' are not implemented yet");
     };
@@ -32,11 +35,16 @@ public final class Models {
 
   /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder, or a llama2.c checkpoint file. */
   public static CausalLM loadCausalLM(Path dir, DecoderOptions options) throws IOException {
+    // the graph holds its own copies of every tensor: the checkpoint (memory-mapped pages count in RSS)
+    // is closed once the model is built
     if (Llama2cCheckpoint.looksLike(dir)) {
-      Llama2cCheckpoint c = Llama2cCheckpoint.open(dir);
-      return new MistralForCausalLM(c.config(), c, options);
+      try (Llama2cCheckpoint c = Llama2cCheckpoint.open(dir)) {
+        return new MistralForCausalLM(c.config(), c, options);
+      }
     }
-    return loadCausalLM(ModelFolder.open(dir), options);
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return loadCausalLM(folder, options);
+    }
   }
 
   public static CausalLM loadCausalLM(ModelFolder folder, DecoderOptions options) throws IOException {

@@ -7,6 +7,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.DecoderWeights;
 import org.promptrecovery4j.models.generation.Projection;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Norms;
@@ -36,7 +37,7 @@ public final class GemmaForCausalLM extends CausalLM {
     this.embedTokens = this.weights.table("model.embed_tokens.weight");
     this.norm = this.weights.vector("model.norm.weight", 1.0);
     this.lmHeadWeight = weights.contains("lm_head.weight") && !config.tieWordEmbeddings()
-        ? this.weights.matrix("lm_head.weight", List.of("lm_head.weight")) : asFloat(embedTokens);
+        ? this.weights.matrix("lm_head.weight", List.of("lm_head.weight")) : embedTokens;
     build();
   }
 
@@ -103,6 +104,6 @@ public final class GemmaForCausalLM extends CausalLM {
 
   @Override
   protected SDVariable lmHead(SDVariable x) {
-    return sd.mmul(x, lmHeadWeight, false, true, false);
+    return sd.mmul(x, DecoderWeights.asFloat(lmHeadWeight, x), false, true, false);
   }
 }

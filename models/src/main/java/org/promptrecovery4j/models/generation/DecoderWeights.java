@@ -90,14 +90,28 @@ public final class DecoderWeights {
   }
 
   /**
-   * {@code [sum(out), in]} matrices concatenated along the first axis, bound under {@code boundName}, as
-   * a graph value of type FLOAT (cast from the stored type where kept as stored).
+   * {@code [sum(out), in]} matrices concatenated along the first axis, bound under {@code boundName}: FLOAT,
+   * or the stored 2-byte type when kept as stored (then use it through {@link #asFloat}).
    */
   public SDVariable matrix(String boundName, List<String> names) {
     INDArray stored = storedMatrix(names);
     storedBytes += stored.length() * stored.dataType().width();
-    SDVariable v = bind(names.size() == 1 ? names.get(0) : boundName, stored);
-    return stored.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT);
+    return bind(names.size() == 1 ? names.get(0) : boundName, stored);
+  }
+
+  /**
+   * A weight as FLOAT for one use: a weight kept as stored is cast there, and the cast waits (control
+   * dependency) for {@code after}, the input of the op that uses it. Without that wait SameDiff runs
+   * every cast at the start of a run (their inputs are all constants, ready at once), so the float copies
+   * of all layers would live at the same time (measured: peak RSS = stored + full float size).
+   */
+  public static SDVariable asFloat(SDVariable weight, SDVariable after) {
+    if (weight.dataType() == DataType.FLOAT) {
+      return weight;
+    }
+    SDVariable f = weight.castTo(DataType.FLOAT);
+    f.addControlDependency(after);
+    return f;
   }
 
   /** The embedding table in its stored form (rows are gathered first, then cast). */

@@ -82,11 +82,11 @@ public final class Projection {
     SameDiff sd = x2d.getSameDiff();
     SDVariable y;
     if (weights.size() == 1) {
-      y = sd.mmul(x2d, weights.get(0), false, true, false);
+      y = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(0), x2d), false, true, false);
     } else {
       SDVariable[] outs = new SDVariable[weights.size()];
       for (int i = 0; i < outs.length; i++) {
-        outs[i] = sd.mmul(x2d, weights.get(i), false, true, false);
+        outs[i] = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(i), x2d), false, true, false);
       }
       y = sd.concat(1, outs);
     }

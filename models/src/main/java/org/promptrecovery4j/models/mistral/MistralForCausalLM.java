@@ -7,6 +7,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.DecoderWeights;
 import org.promptrecovery4j.models.generation.Projection;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Norms;
@@ -38,7 +39,7 @@ public final class MistralForCausalLM extends CausalLM {
     this.norm = this.weights.vector("model.norm.weight", 0);
     boolean tied = config.tieWordEmbeddings() || !weights.contains("lm_head.weight");
     this.lmHead = tied ? null : Projection.load(this.weights, "lm_head", false);
-    this.lmHeadWeight = tied ? asFloat(embedTokens) : null;
+    this.lmHeadWeight = tied ? embedTokens : null;
     build();
   }
 
@@ -105,6 +106,6 @@ public final class MistralForCausalLM extends CausalLM {
 
   @Override
   protected SDVariable lmHead(SDVariable x) {
-    return lmHead != null ? lmHead.forward(x) : sd.mmul(x, lmHeadWeight, false, true, false);
+    return lmHead != null ? lmHead.forward(x) : sd.mmul(x, DecoderWeights.asFloat(lmHeadWeight, x), false, true, false);
   }
 }
