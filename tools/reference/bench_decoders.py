@@ -8,9 +8,10 @@ Not a fixture generator (nothing here is committed output). Usage:
 The Java side: models/src/test/.../generation/DecoderBenchTest.java (same prompts, same measurements):
     mvn -B -q -pl models -am test -Dtest=DecoderBenchTest -Dsurefire.failIfNoSpecifiedTests=false \\
         -Dpr4j.bench.model=/tmp/bench/phi2
-Measurements (greedy, random token ids from seed 0, medians of 3 runs):
-- prefill: batch 1, 512 tokens, 1 new token (prefill + lm_head of the last position);
-- decode tokens/s at batch 1 and 16: (time for 17 new tokens - time for 1) / (16 * batch), prompts of 64 tokens.
+Measurements (the model's forward with a KV cache, no generate() loop; random ids):
+- prefill: batch 1, 512 tokens, logits of the last position and the cache (median of 3);
+- decode tokens/s at batch 1 and 16: batch / median time of one step (one new token per row, the cache
+  of a 64-token prompt growing over 16 steps, logits of the new position).
 """
 import argparse
 import json
@@ -96,22 +97,31 @@ def bench_torch(model_dir: str, threads: int, runs: int) -> None:
     load = time.perf_counter() - t0
     vocab = model.config.vocab_size
 
-    def gen(ids, new):
+    def prefill(b, length):
+        ids = prompts(b, length, vocab)
         t = time.perf_counter()
         with torch.no_grad():
-            model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=new,
-                           min_new_tokens=new, eos_token_id=None, pad_token_id=0)
-        return time.perf_counter() - t
+            out = model(ids, use_cache=True, logits_to_keep=1)
+        return time.perf_counter() - t, out.past_key_values
+
+    def decode(b, length, steps):
+        _, past = prefill(b, length)
+        times = []
+        nxt = torch.full((b, 1), 5, dtype=torch.long)
+        for _ in range(steps):
+            t = time.perf_counter()
+            with torch.no_grad():
+                out = model(nxt, past_key_values=past, use_cache=True)
+            out.logits.float().numpy()
+            times.append(time.perf_counter() - t)
+            past = out.past_key_values
+        return statistics.median(times)
 
     res = {"threads": threads, "load_s": load}
-    ids = prompts(1, 512, vocab)
-    gen(ids[:, :16], 2)  # warm-up
-    res["prefill512_s"] = statistics.median(gen(ids, 1) for _ in range(runs))
+    prefill(1, 16)  # warm-up
+    res["prefill512_s"] = statistics.median(prefill(1, 512)[0] for _ in range(runs))
     for b in (1, 16):
-        ids = prompts(b, 64, vocab)
-        t1 = statistics.median(gen(ids, 1) for _ in range(runs))
-        t17 = statistics.median(gen(ids, 17) for _ in range(runs))
-        res[f"decode_b{b}_tok_s"] = 16 * b / (t17 - t1)
+        res[f"decode_b{b}_tok_s"] = b / decode(b, 64, 16)
     res["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(res))
 

@@ -9,6 +9,8 @@ import java.util.Random;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.Models;
 
 /**
@@ -39,19 +41,73 @@ class DecoderBenchTest {
         System.out.println("BENCH " + json);
         return;
       }
-      List<int[]> long512 = prompts(1, 512, vocab);
-      json.append(",\"prefill512_s\":").append(median(runs, () -> time(gen, long512, 1)));
+      double[] prefill = new double[runs];
+      for (int r = 0; r < runs; r++) {
+        prefill[r] = prefill(model, 1, 512, vocab, null);
+      }
+      Arrays.sort(prefill);
+      json.append(",\"prefill512_s\":").append(prefill[runs / 2]);
       json.append(",\"rss_after_prefill_gib\":").append(rssGib("VmHWM"));
       for (int b : new int[] {1, 16}) {
-        List<int[]> p = prompts(b, 64, vocab);
-        double t1 = median(runs, () -> time(gen, p, 1));
-        double t17 = median(runs, () -> time(gen, p, 17));
-        json.append(",\"decode_b").append(b).append("_tok_s\":").append(16.0 * b / (t17 - t1));
+        double step = decodeStep(model, b, 64, 16, vocab);
+        json.append(",\"decode_b").append(b).append("_tok_s\":").append(b / step);
         json.append(",\"rss_after_b").append(b).append("_gib\":").append(rssGib("VmHWM"));
       }
       json.append(",\"peak_rss_gib\":").append(rssGib("VmHWM")).append('}');
       System.out.println("BENCH " + json);
     }
+  }
+
+  /** Seconds for one prefill of [b, len] random ids (last-position logits and the cache); the cache goes to {@code keep}. */
+  static double prefill(CausalLM model, int b, int len, int vocab, KvCache[] keep) {
+    Random r = new Random(0);
+    long[] ids = r.longs((long) b * len, 3, vocab).toArray();
+    int[][] pos = new int[b][len];
+    boolean[][] valid = new boolean[b][len];
+    for (int i = 0; i < b; i++) {
+      for (int t = 0; t < len; t++) {
+        pos[i][t] = t;
+        valid[i][t] = true;
+      }
+    }
+    INDArray bias = AttentionMasks.causal(valid, 0, len, model.dims().groups(), model.dims().slidingWindow());
+    long t0 = System.nanoTime();
+    CausalLM.StepOutput out = model.run(Nd4j.createFromArray(ids).reshape(b, len), pos, bias, null, true, true);
+    double s = (System.nanoTime() - t0) / 1e9;
+    if (keep != null) {
+      keep[0] = out.cache();
+    } else {
+      out.cache().close();
+    }
+    return s;
+  }
+
+  /** Median seconds of one decode step (one new token per row, KV cache of {@code len} growing). */
+  static double decodeStep(CausalLM model, int b, int len, int steps, int vocab) {
+    KvCache[] cache = new KvCache[1];
+    prefill(model, b, len, vocab, cache);
+    double[] times = new double[steps];
+    for (int s = 0; s < steps; s++) {
+      int t = len + s;
+      int[][] pos = new int[b][1];
+      boolean[][] valid = new boolean[b][t + 1];
+      for (int i = 0; i < b; i++) {
+        pos[i][0] = t;
+        Arrays.fill(valid[i], true);
+      }
+      long[] next = new long[b];
+      Arrays.fill(next, 5);
+      long t0 = System.nanoTime();
+      INDArray bias = AttentionMasks.causal(valid, t, 1, model.dims().groups(), model.dims().slidingWindow());
+      CausalLM.StepOutput out = model.run(Nd4j.createFromArray(next).reshape(b, 1), pos, bias, cache[0], true, true);
+      out.logits().toFloatMatrix();
+      times[s] = (System.nanoTime() - t0) / 1e9;
+      cache[0].close();
+      cache[0] = out.cache();
+    }
+    cache[0].close();
+    Arrays.sort(times);
+    return times[steps / 2];
   }
 
   /** Random ids (not PyTorch's: timing does not depend on the values). */
