@@ -3,7 +3,7 @@
 
 Not a fixture generator (nothing here is committed output). Usage:
     python tools/reference/bench_decoders.py make-phi2 /tmp/bench/phi2 [--layers 32]
-    python tools/reference/bench_decoders.py make-mistral7b /tmp/bench/mistral7b       # bf16, sharded
+    python tools/reference/bench_decoders.py make-mistral7b /tmp/bench/mistral7b [--layers 32]  # bf16, sharded
     python tools/reference/bench_decoders.py torch /tmp/bench/phi2 [--threads 2]
 The Java side: models/src/test/.../generation/DecoderBenchTest.java (same prompts, same measurements):
     mvn -B -q -pl models -am test -Dtest=DecoderBenchTest -Dsurefire.failIfNoSpecifiedTests=false \\
@@ -50,9 +50,9 @@ def make_phi2(out: str, layers: int) -> None:
     save_file({k: v.to(torch.bfloat16).contiguous() for k, v in sd.items()}, os.path.join(out, "model.safetensors"))
 
 
-def make_mistral7b(out: str) -> None:
+def make_mistral7b(out: str, layers: int = 32) -> None:
     from transformers import MistralConfig
-    config = MistralConfig(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+    config = MistralConfig(vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=layers,
                            num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=32768,
                            rope_theta=1e6, sliding_window=None, tie_word_embeddings=False)
     config.torch_dtype = "bfloat16"
@@ -68,7 +68,7 @@ def make_mistral7b(out: str) -> None:
 
     shard("model-00000.safetensors", {"model.embed_tokens.weight": _rand(g, 32000, h),
                                       "model.norm.weight": torch.ones(h), "lm_head.weight": _rand(g, 32000, h)})
-    for l in range(32):
+    for l in range(layers):
         p = f"model.layers.{l}."
         shard(f"model-{l + 1:05d}.safetensors", {
             p + "input_layernorm.weight": torch.ones(h), p + "post_attention_layernorm.weight": torch.ones(h),
@@ -137,7 +137,7 @@ def main() -> None:
     if a.what == "make-phi2":
         make_phi2(a.dir, a.layers)
     elif a.what == "make-mistral7b":
-        make_mistral7b(a.dir)
+        make_mistral7b(a.dir, a.layers)
     else:
         bench_torch(a.dir, a.threads, a.runs)
 

@@ -32,11 +32,15 @@ class DecoderBenchTest {
     try (CausalLM model = Models.loadCausalLM(Path.of(dir), DecoderOptions.defaults().withStorage(storage))) {
       double load = (System.nanoTime() - t0) / 1e9;
       StringBuilder json = new StringBuilder("{\"storage\":\"" + storage + "\",\"load_s\":" + load
-          + ",\"weight_gib\":" + model.weightBytes() / (double) (1L << 30) + ",\"rss_after_load_gib\":" + rssGib("VmRSS"));
+          + ",\"weight_gib\":" + model.weightBytes() / (double) (1L << 30) + ",\"rss_after_load_gib\":" + rssGib("VmRSS") + ",\"anon_after_load_gib\":" + rssGib("RssAnon")
+          + ",\"file_after_load_gib\":" + rssGib("RssFile") + ",\"heap_used_gib\":"
+          + (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / (double) (1L << 30)
+          + ",\"heap_committed_gib\":" + Runtime.getRuntime().totalMemory() / (double) (1L << 30));
       Generator gen = new Generator(model);
       int vocab = model.dims().vocabSize();
       gen.generate(prompts(1, 16, vocab), GenerationConfig.greedy(2), null); // warm-up
       if (System.getProperty("pr4j.bench.only", "").equals("rss")) {
+        json.append(",\"anon_after_run_gib\":").append(rssGib("RssAnon"));
         json.append(",\"peak_rss_gib\":").append(rssGib("VmHWM")).append('}');
         System.out.println("BENCH " + json);
         return;
