@@ -21,6 +21,7 @@ GENERATORS = [
     "torch_bin_fixtures",
     "tokenizers_fixtures",
     # slow_spm_fixtures needs transformers 4.57 (slow tokenizers) in a side venv: see that script
+    "decoders_fixtures",
 ]
 
 

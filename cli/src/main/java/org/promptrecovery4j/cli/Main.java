@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ConvertCommand.class,
       TokenizeCommand.class,
       DetokenizeCommand.class,
+      GenerateCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -2,7 +2,13 @@ package org.promptrecovery4j.models;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.promptrecovery4j.models.gemma.GemmaForCausalLM;
+import org.promptrecovery4j.models.generation.CausalLM;
+import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.mistral.MistralForCausalLM;
+import org.promptrecovery4j.models.phi.PhiForCausalLM;
 import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.llama2c.Llama2cCheckpoint;
 import org.promptrecovery4j.weights.config.ModelConfig;
 
 /** Loads the architecture a HuggingFace folder holds, by its {@code model_type}. */
@@ -12,9 +18,42 @@ public final class Models {
 
   /** Loads {@code dir} for forward passes (a sentence-transformers folder gives its full pipeline). */
   public static ForwardModel load(Path dir) throws IOException {
+    if (Llama2cCheckpoint.looksLike(dir)) {
+      return loadCausalLM(dir, DecoderOptions.defaults());
+    }
     ModelFolder folder = ModelFolder.open(dir);
     ModelConfig config = folder.config();
-    throw new UnsupportedOperationException(dir + ": forward passes for model_type '" + config.modelType()
-        + "' are not implemented yet");
+    return switch (config.modelType()) {
+      case "phi", "mistral", "llama", "gemma" -> {
+        folder.close();
+        yield loadCausalLM(dir, DecoderOptions.defaults());
+      }
+      default -> throw new UnsupportedOperationException(dir + ": forward passes for model_type '"
+          + config.modelType() + "' are not implemented yet");
+    };
+  }
+
+  /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder, or a llama2.c checkpoint file. */
+  public static CausalLM loadCausalLM(Path dir, DecoderOptions options) throws IOException {
+    // the graph holds its own copies of every tensor: the checkpoint (memory-mapped pages count in RSS)
+    // is closed once the model is built
+    if (Llama2cCheckpoint.looksLike(dir)) {
+      try (Llama2cCheckpoint c = Llama2cCheckpoint.open(dir)) {
+        return new MistralForCausalLM(c.config(), c, options);
+      }
+    }
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return loadCausalLM(folder, options);
+    }
+  }
+
+  public static CausalLM loadCausalLM(ModelFolder folder, DecoderOptions options) throws IOException {
+    return switch (folder.config().modelType()) {
+      case "phi" -> PhiForCausalLM.load(folder, options);
+      case "mistral", "llama" -> MistralForCausalLM.load(folder, options);
+      case "gemma" -> GemmaForCausalLM.load(folder, options);
+      default -> throw new IllegalArgumentException(folder.dir() + ": model_type '" + folder.config().modelType()
+          + "' is not a causal LM (supported: phi, mistral, llama, gemma)");
+    };
   }
 }

@@ -1,0 +1,135 @@
+package org.promptrecovery4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.promptrecovery4j.core.AtomicFiles;
+import org.promptrecovery4j.models.Models;
+import org.promptrecovery4j.models.generation.CausalLM;
+import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.GenerationConfig;
+import org.promptrecovery4j.models.generation.Generator;
+import org.promptrecovery4j.models.generation.PromptCodec;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code generate}: continue a prompt with a causal LM (phi, Mistral/Llama, Gemma, llama2.c file). */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Generate text with a causal LM from a HF folder (phi, mistral, llama, gemma) or a llama2.c .bin file.",
+      "Writes {\"generated_ids\": [...], \"text\": \"...\"} to --output, or prints the text (the ids without a tokenizer)."
+    })
+public final class GenerateCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, description = "HF model folder or llama2.c checkpoint file")
+  Path model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  static final class Input {
+    @Option(names = "--input-ids", split = ",", description = "prompt token ids, e.g. 1,2,3")
+    List<Integer> ids;
+
+    @Option(names = "--prompt", description = "prompt text (needs the model's tokenizer)")
+    String text;
+  }
+
+  @Option(names = "--chat", description = "wrap --prompt in the model's chat template as one user turn")
+  boolean chat;
+
+  @Option(names = "--response-prefix", description = "text that starts the answer (after the chat template)")
+  String responsePrefix;
+
+  @Option(names = "--max-new-tokens", required = true, description = "tokens to generate at most")
+  int maxNewTokens;
+
+  @Option(names = "--greedy", description = "greedy decoding (the default)")
+  boolean greedy;
+
+  @Option(names = "--temperature", description = "sample with this temperature")
+  Double temperature;
+
+  @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling mass (default ${DEFAULT-VALUE})")
+  double topP;
+
+  @Option(names = "--top-k", defaultValue = "0", description = "sample among the k most likely (0 = all)")
+  int topK;
+
+  @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--repetition-penalty", defaultValue = "1.0", description = "HF repetition penalty (1 = off)")
+  double repetitionPenalty;
+
+  @Option(names = "--eos-ids", split = ",", description = "stop ids (default: the config's eos_token_id)")
+  List<Integer> eosIds;
+
+  @Option(names = "--no-eos", description = "do not stop on EOS ids")
+  boolean noEos;
+
+  @Option(names = "--stop", description = "stop when the text contains this string (repeatable)")
+  List<String> stops = new ArrayList<>();
+
+  @Option(names = "--truncate-left", description = "keep the last tokens of a prompt longer than the context")
+  boolean truncateLeft;
+
+  @Option(names = "--keep-dtype", description = "keep bf16/f16 weights 2 bytes a value (less memory, slower)")
+  boolean keepDtype;
+
+  @Option(names = "--output", description = "write the result as JSON here")
+  Path output;
+
+  @Override
+  public Integer call() throws Exception {
+    if (greedy && temperature != null) {
+      throw new IllegalArgumentException("--greedy and --temperature exclude each other");
+    }
+    if (chat && input.text == null) {
+      throw new IllegalArgumentException("--chat needs --prompt");
+    }
+    PromptCodec codec = input.text != null ? PromptCodecs.required(model) : PromptCodecs.forModel(model);
+    int[] prompt = input.text != null ? codec.promptIds(input.text, chat, responsePrefix)
+        : input.ids.stream().mapToInt(Integer::intValue).toArray();
+    DecoderOptions options = DecoderOptions.defaults()
+        .withStorage(keepDtype ? DecoderOptions.WeightStorage.AS_STORED : DecoderOptions.WeightStorage.FLOAT32);
+    long t0 = System.nanoTime();
+    try (CausalLM lm = Models.loadCausalLM(model, options)) {
+      long t1 = System.nanoTime();
+      Set<Integer> eos = noEos ? Set.of() : new HashSet<>(eosIds != null ? eosIds : lm.dims().eosTokenIds());
+      GenerationConfig config = GenerationConfig.greedy(maxNewTokens).withEos(eos).withStopStrings(stops)
+          .withTruncateLeft(truncateLeft).withRepetitionPenalty(repetitionPenalty);
+      if (temperature != null) {
+        config = config.sampling(temperature, topK, topP, seed);
+      }
+      Generator.Result r = new Generator(lm).generate(prompt, config, codec);
+      long t2 = System.nanoTime();
+      System.err.printf("loaded in %.1f s; %d tokens in %.2f s (%.1f tokens/s); stopped: %s%n", (t1 - t0) / 1e9,
+          r.generatedIds().length, (t2 - t1) / 1e9, r.generatedIds().length / ((t2 - t1) / 1e9),
+          r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode out = json.createObjectNode();
+      out.putPOJO("generated_ids", r.generatedIds());
+      out.put("text", r.text());
+      out.put("finish_reason", r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
+      out.putPOJO("prompt_ids", prompt);
+      if (output != null) {
+        byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsString(out).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(output, stream -> stream.write(bytes));
+        System.err.println("wrote " + output);
+      } else {
+        System.out.println(r.text() != null ? r.text() : json.writeValueAsString(out.get("generated_ids")));
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,109 @@
+package org.promptrecovery4j.models.gemma;
+
+import java.io.IOException;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.promptrecovery4j.models.generation.CausalLM;
+import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.DecoderWeights;
+import org.promptrecovery4j.models.generation.Projection;
+import org.promptrecovery4j.models.nn.Activations;
+import org.promptrecovery4j.models.nn.Norms;
+import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.GemmaConfig;
+
+/**
+ * HF {@code GemmaForCausalLM} (modeling_gemma.py, Gemma 1.x): RMSNorm with {@code (1 + w)}, embeddings
+ * scaled by √hidden, GeGLU MLP (tanh gelu), {@code head_dim} from the config, multi-query attention
+ * (2b), {@code lm_head} tied to the embeddings.
+ */
+public final class GemmaForCausalLM extends CausalLM {
+
+  private final GemmaConfig config;
+  private final SDVariable embedTokens;
+  private final SDVariable norm;
+  private final SDVariable lmHeadWeight;
+
+  public static GemmaForCausalLM load(ModelFolder folder, DecoderOptions options) throws IOException {
+    return new GemmaForCausalLM((GemmaConfig) folder.config(), folder.weights(), options);
+  }
+
+  public GemmaForCausalLM(GemmaConfig config, WeightSource weights, DecoderOptions options) {
+    super(dims(config), weights, options);
+    this.config = config;
+    this.embedTokens = this.weights.table("model.embed_tokens.weight");
+    this.norm = this.weights.vector("model.norm.weight", 1.0);
+    this.lmHeadWeight = weights.contains("lm_head.weight") && !config.tieWordEmbeddings()
+        ? this.weights.matrix("lm_head.weight", List.of("lm_head.weight")) : embedTokens;
+    build();
+  }
+
+  static Dims dims(GemmaConfig c) {
+    return new Dims("gemma", c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(),
+        c.numKeyValueHeads(), c.headDim(), c.headDim(), c.ropeTheta(), c.maxPositionEmbeddings(), null,
+        c.eosTokenId());
+  }
+
+  public GemmaConfig config() {
+    return config;
+  }
+
+  private static SDVariable asFloat(SDVariable v) {
+    return v.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT);
+  }
+
+  /** GemmaModel: embeddings × √hidden (the normalizer in float32, as HF). */
+  @Override
+  protected SDVariable embed(SDVariable ids) {
+    return asFloat(sd.gather(embedTokens, ids, 0)).mul((double) (float) Math.sqrt(config.hiddenSize()));
+  }
+
+  @Override
+  protected SDVariable decoderLayer(int i, SDVariable x) {
+    String p = "model.layers." + i + ".";
+    SDVariable residual = x;
+    SDVariable h = rmsNorm(x, p + "input_layernorm.weight");
+    x = residual.add(selfAttention(i, h));
+    residual = x;
+    h = rmsNorm(x, p + "post_attention_layernorm.weight");
+    return residual.add(mlp(i, h));
+  }
+
+  /** GemmaAttention: fused q/k/v, rotary, cache, multi-/grouped-query, o_proj. */
+  private SDVariable selfAttention(int i, SDVariable h) {
+    String p = "model.layers." + i + ".self_attn.";
+    Projection qkv = Projection.load(weights, p + "qkv_proj", List.of(p + "q_proj", p + "k_proj", p + "v_proj"), false);
+    Projection o = Projection.load(weights, p + "o_proj", false);
+    return o.forward(attention(i, qkv.forward(h)));
+  }
+
+  /** GemmaMLP: {@code down(gelu_tanh(gate(x)) * up(x))}. */
+  private SDVariable mlp(int i, SDVariable h) {
+    String p = "model.layers." + i + ".mlp.";
+    Projection gateUp = Projection.load(weights, p + "gate_up_proj", List.of(p + "gate_proj", p + "up_proj"), false);
+    Projection down = Projection.load(weights, p + "down_proj", false);
+    int inter = config.intermediateSize();
+    SDVariable gu = gateUp.forward(h);
+    SDVariable gate = gu.get(SDIndex.all(), SDIndex.interval(0, inter));
+    SDVariable up = gu.get(SDIndex.all(), SDIndex.interval(inter, 2 * inter));
+    return down.forward(Activations.apply(config.hiddenAct(), gate).mul(up));
+  }
+
+  /** GemmaRMSNorm: {@code x / rms(x) * (1 + w)}, the {@code 1 + w} folded in at load. */
+  private SDVariable rmsNorm(SDVariable x, String weight) {
+    return Norms.rmsNorm(x, weights.vector(weight, 1.0), config.rmsNormEps(), 1);
+  }
+
+  @Override
+  protected SDVariable finalNorm(SDVariable x) {
+    return Norms.rmsNorm(x, norm, config.rmsNormEps(), 1);
+  }
+
+  @Override
+  protected SDVariable lmHead(SDVariable x) {
+    return sd.mmul(x, DecoderWeights.asFloat(lmHeadWeight, x), false, true, false);
+  }
+}

@@ -1,0 +1,41 @@
+package org.promptrecovery4j.models.generation;
+
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.promptrecovery4j.models.nn.LinearAdapter;
+
+/**
+ * How a causal LM is built.
+ *
+ * @param storage whether weights are upcast to float32 at load or kept as stored (bf16/f16: 2 bytes a
+ *     value, upcast per use inside the graph; slower, half the memory)
+ * @param adapters an adapter (e.g. LoRA) for a linear layer by its HF name ({@code
+ *     model.layers.0.self_attn.q_proj}), or null; the graph is built with them
+ * @param trainable HF parameter names bound as trainable variables instead of constants
+ */
+public record DecoderOptions(
+    WeightStorage storage, Function<String, LinearAdapter> adapters, Predicate<String> trainable) {
+
+  public enum WeightStorage {
+    /** Every weight upcast to float32 at load: fastest compute. */
+    FLOAT32,
+    /** Matrices kept in their stored dtype (bf16 stays 2 bytes) and upcast per use in the graph. */
+    AS_STORED
+  }
+
+  public static DecoderOptions defaults() {
+    return new DecoderOptions(WeightStorage.FLOAT32, name -> null, name -> false);
+  }
+
+  public DecoderOptions withStorage(WeightStorage s) {
+    return new DecoderOptions(s, adapters, trainable);
+  }
+
+  public DecoderOptions withAdapters(Function<String, LinearAdapter> a) {
+    return new DecoderOptions(storage, a, trainable);
+  }
+
+  public DecoderOptions withTrainable(Predicate<String> t) {
+    return new DecoderOptions(storage, adapters, t);
+  }
+}

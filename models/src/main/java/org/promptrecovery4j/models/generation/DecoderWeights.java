@@ -1,0 +1,184 @@
+package org.promptrecovery4j.models.generation;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
+import org.promptrecovery4j.weights.DType;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.TensorInfo;
+import org.promptrecovery4j.weights.WeightSource;
+
+/**
+ * Binds a decoder's HF-named tensors into its graph, several tensors concatenated along their first axis
+ * where a fused op needs them (q/k/v, gate/up). Matrices stay in HF's {@code [out, in]} layout (no
+ * transpose at load); with {@link WeightStorage#AS_STORED} bf16/f16 matrices are copied byte for byte
+ * into native 2-byte arrays (ND4J's BF16 {@code createBuffer} is broken, so the bytes are copied
+ * directly) and cast to float where they are used.
+ */
+public final class DecoderWeights {
+
+  private final SameDiff sd;
+  private final WeightSource source;
+  private final DecoderOptions options;
+  private long storedBytes;
+
+  public DecoderWeights(SameDiff sd, WeightSource source, DecoderOptions options) {
+    this.sd = sd;
+    this.source = source;
+    this.options = options;
+  }
+
+  public SameDiff graph() {
+    return sd;
+  }
+
+  public WeightSource source() {
+    return source;
+  }
+
+  public DecoderOptions options() {
+    return options;
+  }
+
+  public boolean has(String name) {
+    return source.contains(name);
+  }
+
+  /** Bytes of weights held by the graph so far. */
+  public long storedBytes() {
+    return storedBytes;
+  }
+
+  /** The first of {@code names} the checkpoint holds. */
+  public String resolve(String... names) {
+    for (String n : names) {
+      if (source.contains(n)) {
+        return n;
+      }
+    }
+    throw new ModelFormatException(source.location() + ": missing tensor " + String.join(" or ", names));
+  }
+
+  /** A float32 tensor (norm weights, biases), optionally plus a constant (Gemma's {@code 1 + w}). */
+  public SDVariable vector(String name, double plus) {
+    INDArray a = load(name);
+    if (plus != 0) {
+      a.addi(plus);
+    }
+    storedBytes += a.length() * 4;
+    return bind(name, a);
+  }
+
+  /** Float32 vectors concatenated (fused biases), bound under {@code boundName}. */
+  public SDVariable vectors(String boundName, List<String> names) {
+    if (names.size() == 1) {
+      return vector(names.get(0), 0);
+    }
+    List<INDArray> parts = new ArrayList<>();
+    for (String n : names) {
+      parts.add(load(n));
+    }
+    INDArray cat = Nd4j.concat(0, parts.toArray(INDArray[]::new));
+    storedBytes += cat.length() * 4;
+    return bind(boundName, cat);
+  }
+
+  /**
+   * {@code [sum(out), in]} matrices concatenated along the first axis, bound under {@code boundName}: FLOAT,
+   * or the stored 2-byte type when kept as stored (then use it through {@link #asFloat}).
+   */
+  public SDVariable matrix(String boundName, List<String> names) {
+    INDArray stored = storedMatrix(names);
+    storedBytes += stored.length() * stored.dataType().width();
+    return bind(names.size() == 1 ? names.get(0) : boundName, stored);
+  }
+
+  /**
+   * A weight as FLOAT for one use: a weight kept as stored is cast there, and the cast waits (control
+   * dependency) for {@code after}, the input of the op that uses it. Without that wait SameDiff runs
+   * every cast at the start of a run (their inputs are all constants, ready at once), so the float copies
+   * of all layers would live at the same time (measured: peak RSS = stored + full float size).
+   */
+  public static SDVariable asFloat(SDVariable weight, SDVariable after) {
+    if (weight.dataType() == DataType.FLOAT) {
+      return weight;
+    }
+    SDVariable f = weight.castTo(DataType.FLOAT);
+    f.addControlDependency(after);
+    return f;
+  }
+
+  /** The embedding table in its stored form (rows are gathered first, then cast). */
+  public SDVariable table(String name) {
+    INDArray stored = storedMatrix(List.of(name));
+    storedBytes += stored.length() * stored.dataType().width();
+    return bind(name, stored);
+  }
+
+  private SDVariable bind(String name, INDArray value) {
+    return options.trainable().test(name) ? sd.var(name, value) : sd.constant(name, value);
+  }
+
+  private INDArray load(String name) {
+    if (!source.contains(name)) {
+      throw new ModelFormatException(source.location() + ": missing tensor '" + name + "'");
+    }
+    return source.loadFloat(name);
+  }
+
+  private INDArray storedMatrix(List<String> names) {
+    List<TensorInfo> infos = new ArrayList<>();
+    long rows = 0;
+    long cols = -1;
+    DType dtype = null;
+    for (String n : names) {
+      if (!source.contains(n)) {
+        throw new ModelFormatException(source.location() + ": missing tensor '" + n + "'");
+      }
+      TensorInfo t = source.info(n);
+      if (t.shape().length != 2 || (cols >= 0 && t.shape()[1] != cols)) {
+        throw new ModelFormatException(source.location() + ": tensor '" + n + "' should be [out, " + (cols < 0 ? "in" : cols)
+            + "], is " + t.shapeString());
+      }
+      cols = t.shape()[1];
+      rows += t.shape()[0];
+      dtype = dtype == null || dtype == t.dtype() ? t.dtype() : DType.F32;
+      infos.add(t);
+    }
+    boolean twoBytes = dtype == DType.BF16 || dtype == DType.F16;
+    if (!twoBytes && dtype != DType.F32) {
+      return names.size() == 1 ? load(names.get(0))
+          : Nd4j.concat(0, names.stream().map(this::load).toArray(INDArray[]::new));
+    }
+    // the stored bytes copied natively (no Java heap, no concat copy); 2-byte types upcast natively
+    // unless kept as stored (bf16 → f32 is exact: the bits shifted)
+    INDArray out = Nd4j.createUninitialized(dtype.nd4j(), new long[] {rows, cols}, 'c');
+    BytePointer dst = new BytePointer(out.data().addressPointer());
+    int width = dtype.byteSize();
+    long offset = 0;
+    for (TensorInfo t : infos) {
+      long len = t.numel() * width;
+      long chunk = 1L << 30;
+      for (long from = 0; from < len; from += chunk) {
+        long n = Math.min(chunk, len - from);
+        BytePointer src = new BytePointer(source.bytes(t.name(), from, n));
+        src.position(0).limit(n);
+        dst.position(offset + from).put(src);
+      }
+      offset += len;
+    }
+    boolean keep = twoBytes && options.storage() == WeightStorage.AS_STORED && !options.trainable().test(names.get(0));
+    if (twoBytes && !keep) {
+      INDArray f = out.castTo(DataType.FLOAT);
+      out.close();
+      return f;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,110 @@
+package org.promptrecovery4j.models.generation;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.LinearAdapter;
+
+/**
+ * One or more HF {@code nn.Linear} layers that read the same input (q/k/v, gate/up), run as ONE matrix
+ * product on their concatenated weights with the outputs side by side: SameDiff's per-op cost is large,
+ * so fewer, larger ops matter.
+ *
+ * <p>Each part keeps its HF name as a {@link Linear} descriptor (name, in, out features). An adapter
+ * (LoRA) for a part adds its delta to that part's slice of the output; a part whose weight is trainable
+ * is bound on its own (not fused), so training never needs a second copy of the architecture.
+ */
+public final class Projection {
+
+  private final List<Linear> parts = new ArrayList<>();
+  private final List<LinearAdapter> adapters = new ArrayList<>();
+  private final List<SDVariable> weights = new ArrayList<>();
+  private final SDVariable bias;
+  private final long inFeatures;
+  private final long outFeatures;
+
+  /**
+   * Binds {@code prefixes} ({@code <prefix>.weight} [out, in], {@code <prefix>.bias} if {@code withBias})
+   * as one projection; {@code fusedName} names the fused constant.
+   */
+  public static Projection load(DecoderWeights w, String fusedName, List<String> prefixes, boolean withBias) {
+    return new Projection(w, fusedName, prefixes, withBias);
+  }
+
+  public static Projection load(DecoderWeights w, String prefix, boolean withBias) {
+    return new Projection(w, prefix, List.of(prefix), withBias);
+  }
+
+  private Projection(DecoderWeights w, String fusedName, List<String> prefixes, boolean withBias) {
+    long in = -1;
+    long out = 0;
+    boolean anyTrainable = false;
+    List<String> weightNames = new ArrayList<>();
+    for (String p : prefixes) {
+      String name = p + ".weight";
+      long[] shape = w.source().info(w.resolve(name)).shape();
+      in = shape[1];
+      out += shape[0];
+      parts.add(new Linear(p, null, null, shape[1], shape[0]));
+      adapters.add(w.options().adapters().apply(p));
+      weightNames.add(name);
+      anyTrainable |= w.options().trainable().test(name);
+    }
+    if (anyTrainable && prefixes.size() > 1) {
+      for (String n : weightNames) {
+        weights.add(w.matrix(n, List.of(n)));
+      }
+    } else {
+      weights.add(w.matrix(fusedName + ".weight", weightNames));
+    }
+    this.bias = withBias ? w.vectors(fusedName + ".bias", prefixes.stream().map(p -> p + ".bias").toList()) : null;
+    this.inFeatures = in;
+    this.outFeatures = out;
+  }
+
+  public List<Linear> parts() {
+    return parts;
+  }
+
+  public long inFeatures() {
+    return inFeatures;
+  }
+
+  public long outFeatures() {
+    return outFeatures;
+  }
+
+  /** {@code [N, in]} → {@code [N, sum(out)]}. */
+  public SDVariable forward(SDVariable x2d) {
+    SameDiff sd = x2d.getSameDiff();
+    SDVariable y;
+    if (weights.size() == 1) {
+      y = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(0), x2d), false, true, false);
+    } else {
+      SDVariable[] outs = new SDVariable[weights.size()];
+      for (int i = 0; i < outs.length; i++) {
+        outs[i] = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(i), x2d), false, true, false);
+      }
+      y = sd.concat(1, outs);
+    }
+    if (bias != null) {
+      y = y.add(bias);
+    }
+    if (adapters.stream().allMatch(a -> a == null)) {
+      return y;
+    }
+    SDVariable[] deltas = new SDVariable[parts.size()];
+    long offset = 0;
+    for (int i = 0; i < parts.size(); i++) {
+      Linear part = parts.get(i);
+      LinearAdapter a = adapters.get(i);
+      deltas[i] = a != null ? a.delta(part, x2d)
+          : y.get(SDIndex.all(), SDIndex.interval(Long.valueOf(offset), Long.valueOf(offset + part.outFeatures()))).mul(0.0);
+      offset += part.outFeatures();
+    }
+    return y.add(deltas.length == 1 ? deltas[0] : sd.concat(1, deltas));
+  }
+}
