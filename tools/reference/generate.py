@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 GENERATORS = [
     "foundation_fixtures",
+    "encoders_fixtures",
 ]
 
 
