@@ -1,0 +1,28 @@
+package org.promptrecovery4j.models;
+
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * An encoder whose SameDiff graph other modules extend (sentence-transformers pooling, task heads):
+ * the graph, its final token states and mask input, and the placeholder values for a checked input.
+ */
+public interface GraphEncoder {
+
+  SameDiff graph();
+
+  /** [B, L, hidden] token states after the encoder's final norm. */
+  SDVariable tokenStates();
+
+  /** The [B, L] float attention-mask placeholder (1 token, 0 padding). */
+  SDVariable maskInput();
+
+  int hiddenSize();
+
+  int vocabSize();
+
+  /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
+  Map<String, INDArray> feed(EncoderInputs inputs);
+}
