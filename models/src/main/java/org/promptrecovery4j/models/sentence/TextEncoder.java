@@ -1,0 +1,19 @@
+package org.promptrecovery4j.models.sentence;
+
+/**
+ * Text → token ids for an encoder, with the model's special tokens and truncation applied (for
+ * sentence-t5: the T5 SentencePiece vocabulary, {@code </s>} appended, at most max_seq_length ids).
+ *
+ * <p>Implemented over the tokenizer module's {@code Tokenizer} (see {@code TextEncoders} in the cli), or
+ * by tests with fixed ids.
+ */
+@FunctionalInterface
+public interface TextEncoder {
+
+  int[] encode(String text);
+
+  /** The id used to pad a batch (its positions are masked out). */
+  default int padId() {
+    return 0;
+  }
+}
