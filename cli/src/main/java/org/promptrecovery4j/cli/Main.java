@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
     version = "PromptRecovery4J 0.1.0",
     description = "Recover the prompt an LLM was given to rewrite a text, on the JVM.",
     subcommands = {
+      ForwardCommand.class,
+      EmbedCommand.class,
+      ScoreCommand.class,
     })
 public final class Main implements Runnable {
 
