@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       ForwardCommand.class,
       EmbedCommand.class,
       ScoreCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

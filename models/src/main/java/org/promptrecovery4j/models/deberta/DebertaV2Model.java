@@ -39,8 +39,11 @@ public final class DebertaV2Model implements ForwardModel {
   private static final String IDS = "input_ids";
   private static final String MASK = "attention_mask";
   private static final String POSITION_IDS = "position_ids";
-  private static final String C2P = "c2p_offsets";
-  private static final String P2C = "p2c_offsets";
+  private static final String C2P = "c2p_rows";
+  private static final String P2C = "p2c_rows";
+  private static final String SKEW_BEGIN = "skew_begin";
+  private static final String SKEW_END = "skew_end";
+  private static final String SKEW_COLS = "skew_cols";
 
   private final DebertaV2Config config;
   private final SameDiff sd;
@@ -48,6 +51,10 @@ public final class DebertaV2Model implements ForwardModel {
   private final boolean c2p;
   private final boolean p2c;
   private final int span;
+  private final Map<String, SDVariable> rowInputs = new LinkedHashMap<>();
+  private SDVariable skewBegin;
+  private SDVariable skewEnd;
+  private SDVariable skewCols;
   private final Map<Integer, INDArray[]> offsetCache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<Integer, INDArray[]> eldest) {
@@ -92,6 +99,11 @@ public final class DebertaV2Model implements ForwardModel {
 
   public DebertaV2Config config() {
     return config;
+  }
+
+  /** The SameDiff graph (for tools that extend or inspect it). */
+  public SameDiff graph() {
+    return sd;
   }
 
   private static String prefixOf(WeightSource w) {
@@ -182,47 +194,61 @@ public final class DebertaV2Model implements ForwardModel {
     return Attention.mergeHeads(sd.mmul(probs, v), heads, d);
   }
 
-  /** The c2p and p2c terms (unscaled) of {@code disentangled_attention_bias}, [B, heads, L, L]. */
+  /**
+   * The c2p and p2c terms (unscaled) of {@code disentangled_attention_bias}, [B, heads, L, L].
+   *
+   * <p>HF gathers the [L, 2·span] position scores with a per-(query, key) index. Here the projected
+   * position rows are first gathered by relative distance (row {@code n} for distance {@code L−1−n},
+   * fed as {@code c2p_rows}/{@code p2c_rows}), scored against all tokens ([B, H, L, 2L]), and the [L, L]
+   * term read off by the relative-shift skew: {@code out[i][j] = X[i][L−1−i+j]}. Same values, no
+   * element-wise gather (SameDiff's gather costs ~1 µs per index).
+   */
   private SDVariable disentangledBias(ParameterBinder p, String pre, SDVariable q, SDVariable k, SDVariable rel,
       Linear qProj, Linear kProj, SDVariable ids) {
     SDVariable score = null;
     if (c2p) {
       Linear posKeyProj = config.shareAttKey() ? kProj : Linear.load(p, pre + "pos_key_proj", true);
-      SDVariable posKey = positionHeads(posKeyProj.forward(rel, 2), ids);
-      SDVariable c2pAtt = sd.mmul(q, posKey, false, true, false); // [B, H, L, 2span]
-      score = gatherRelative(c2pAtt, C2P, q);
+      SDVariable posKey = positionRows(posKeyProj.forward(rel, 2), C2P, ids); // [B, H, 2L, D]
+      score = skew(sd.mmul(q, posKey, false, true, false));
     }
     if (p2c) {
       Linear posQueryProj = config.shareAttKey() ? qProj : Linear.load(p, pre + "pos_query_proj", true);
-      SDVariable posQuery = positionHeads(posQueryProj.forward(rel, 2), ids);
-      SDVariable p2cAtt = sd.mmul(k, posQuery, false, true, false); // [B, H, L(keys), 2span]
-      SDVariable t = gatherRelative(p2cAtt, P2C, q).permute(0, 1, 3, 2);
+      SDVariable posQuery = positionRows(posQueryProj.forward(rel, 2), P2C, ids);
+      SDVariable t = skew(sd.mmul(k, posQuery, false, true, false)).permute(0, 1, 3, 2);
       score = score == null ? t : score.add(t);
     }
     return score;
   }
 
-  /** [2span, H·D] → [B, H, 2span, D] (the batch by tiling: SameDiff's batched mmul does not broadcast). */
-  private SDVariable positionHeads(SDVariable pos, SDVariable ids) {
+  /**
+   * Projected position embeddings [2span, H·D] → the rows of the fed distance order, per head and tiled
+   * over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast).
+   */
+  private SDVariable positionRows(SDVariable projected, String rowsName, SDVariable ids) {
+    SDVariable rows = rowInputs.computeIfAbsent(rowsName, n -> sd.placeHolder(n, DataType.INT, -1));
     int heads = config.numAttentionHeads();
-    SDVariable x = pos.reshape(2L * span, heads, config.headDim()).permute(1, 0, 2);
-    SDVariable x4 = sd.expandDims(x, 0);
+    SDVariable x = sd.gather(projected, rows, 0).reshape(-1, heads, config.headDim()).permute(1, 0, 2);
     SDVariable batch = sd.shape(ids).get(SDIndex.interval(0, 1)).castTo(DataType.INT);
-    return sd.tile(x4, sd.concat(0, batch, sd.constant(Nd4j.createFromArray(1, 1, 1))));
+    return sd.tile(sd.expandDims(x, 0), sd.concat(0, batch, sd.constant(Nd4j.createFromArray(1, 1, 1))));
   }
 
   /**
-   * {@code torch.gather(att, -1, index)} of [B, H, L, 2span] scores with a per-(row, column) index:
-   * flattened to [B, H, L·2span], one gather on the last axis with the L·L offsets fed as {@code name}.
+   * The relative-shift skew of [B, H, L, 2L] scores: {@code out[.., i, j] = x[.., i, L−1−i+j]}, by
+   * flattening each [L, 2L] matrix, dropping its first L−1 values, reading rows of 2L−1 and keeping
+   * the first L columns (offsets fed per length as {@code skew_begin/skew_end/skew_cols}).
    */
-  private SDVariable gatherRelative(SDVariable att, String offsetsName, SDVariable like) {
-    SDVariable offsets = sd.placeHolder(offsetsName, DataType.INT, -1);
-    SDVariable flat = att.reshape(sd.concat(0, sd.shape(att).get(SDIndex.interval(0, 2)).castTo(DataType.LONG),
-        sd.constant(Nd4j.createFromArray(-1L))));
-    SDVariable gathered = sd.gather(flat, offsets, 2);
-    SDVariable qShape = sd.shape(like).castTo(DataType.LONG);
-    SDVariable l = qShape.get(SDIndex.interval(2, 3));
-    return gathered.reshape(sd.concat(0, qShape.get(SDIndex.interval(0, 2)), l, l));
+  private SDVariable skew(SDVariable x) {
+    if (skewBegin == null) {
+      skewBegin = sd.placeHolder(SKEW_BEGIN, DataType.LONG, 3);
+      skewEnd = sd.placeHolder(SKEW_END, DataType.LONG, 3);
+      skewCols = sd.placeHolder(SKEW_COLS, DataType.LONG, 4);
+    }
+    SDVariable shape = sd.shape(x).castTo(DataType.LONG);
+    SDVariable flat = x.reshape(sd.concat(0, shape.get(SDIndex.interval(0, 2)), sd.constant(Nd4j.createFromArray(-1L))));
+    SDVariable shifted = sd.stridedSlice(flat, skewBegin, skewEnd, sd.constant(Nd4j.createFromArray(1L, 1L, 1L)), 3, 3, 0, 0, 0);
+    SDVariable rows = shifted.reshape(sd.concat(0, shape.get(SDIndex.interval(0, 3)), sd.constant(Nd4j.createFromArray(-1L))));
+    return sd.stridedSlice(rows, sd.constant(Nd4j.createFromArray(0L, 0L, 0L, 0L)), skewCols,
+        sd.constant(Nd4j.createFromArray(1L, 1L, 1L, 1L)), 7, 7, 0, 0, 0);
   }
 
   // ---------------------------------------------------------------- running
@@ -242,14 +268,18 @@ public final class DebertaV2Model implements ForwardModel {
     if (config.positionBiasedInput()) {
       feed.put(POSITION_IDS, Nd4j.arange(length).castTo(DataType.INT));
     }
-    if (config.relativeAttention()) {
-      INDArray[] offsets = offsets(length);
+    if (config.relativeAttention() && (c2p || p2c)) {
+      INDArray[] rows = positionRows(length);
       if (c2p) {
-        feed.put(C2P, offsets[0]);
+        feed.put(C2P, rows[0]);
       }
       if (p2c) {
-        feed.put(P2C, offsets[1]);
+        feed.put(P2C, rows[1]);
       }
+      long l = length;
+      feed.put(SKEW_BEGIN, Nd4j.createFromArray(0L, 0L, l - 1));
+      feed.put(SKEW_END, Nd4j.createFromArray(0L, 0L, l - 1 + l * (2 * l - 1)));
+      feed.put(SKEW_COLS, Nd4j.createFromArray(0L, 0L, 0L, l));
     }
     Map<String, INDArray> out = sd.output(feed, hiddenStates.toArray(new String[0]));
     List<INDArray> states = new ArrayList<>();
@@ -262,13 +292,13 @@ public final class DebertaV2Model implements ForwardModel {
     return result;
   }
 
-  private synchronized INDArray[] offsets(int length) {
+  private synchronized INDArray[] positionRows(int length) {
     return offsetCache.computeIfAbsent(length, l -> {
       int buckets = config.positionBuckets();
       int maxRel = config.effectiveMaxRelativePositions();
       return new INDArray[] {
-        Nd4j.createFromArray(RelativePositions.c2pOffsets(l, span, buckets, maxRel)),
-        Nd4j.createFromArray(RelativePositions.p2cOffsets(l, span, buckets, maxRel))
+        Nd4j.createFromArray(RelativePositions.c2pRows(l, span, buckets, maxRel)),
+        Nd4j.createFromArray(RelativePositions.p2cRows(l, span, buckets, maxRel))
       };
     });
   }

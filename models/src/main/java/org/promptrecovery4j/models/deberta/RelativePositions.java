@@ -2,7 +2,7 @@ package org.promptrecovery4j.models.deberta;
 
 /**
  * DeBERTa's relative positions ({@code build_relative_position}, {@code make_log_bucket_position}) and
- * the flat gather offsets that stand in for HF's {@code torch.gather(dim=-1)} of the c2p and p2c terms.
+ * the position-row orders that stand in for HF's {@code torch.gather(dim=-1)} of the c2p and p2c terms.
  *
  * <p>Computed in Java once per sequence length (cached by the model) and fed to the graph: the bucket
  * arithmetic runs in float32 exactly as PyTorch does it, so the indices match HF bit for bit.
@@ -32,32 +32,23 @@ public final class RelativePositions {
   }
 
   /**
-   * Offsets into the c2p scores flattened to {@code [.., L * 2·span]}: entry {@code i·L + j} is
-   * {@code i·2span + clamp(rel(i, j) + span, 0, 2span − 1)}, HF's {@code c2p_pos}.
+   * Rows of the projected position embeddings in skew order: entry {@code n} (of 2L) is
+   * {@code clamp(rel + span, 0, 2span − 1)} for the query−key distance {@code rel = bucket(L − 1 − n)}, HF's
+   * {@code c2p_pos}; the last entry only pads the row to 2L.
    */
-  public static int[] c2pOffsets(int length, int span, int bucketSize, int maxPosition) {
-    int[] out = new int[length * length];
-    for (int i = 0; i < length; i++) {
-      for (int j = 0; j < length; j++) {
-        long idx = clamp(relativePosition(i, j, bucketSize, maxPosition) + span, 2L * span - 1);
-        out[i * length + j] = (int) (i * 2L * span + idx);
-      }
+  public static int[] c2pRows(int length, int span, int bucketSize, int maxPosition) {
+    int[] out = new int[2 * length];
+    for (int n = 0; n < 2 * length - 1; n++) {
+      out[n] = (int) clamp(relativePosition(length - 1 - n, 0, bucketSize, maxPosition) + span, 2L * span - 1);
     }
     return out;
   }
 
-  /**
-   * Offsets into the p2c scores (key rows) flattened to {@code [.., L * 2·span]}: entry {@code r·L + c}
-   * is {@code r·2span + clamp(−rel(r, c) + span, 0, 2span − 1)}, HF's {@code p2c_pos}; the gathered
-   * matrix is then transposed, as HF does.
-   */
-  public static int[] p2cOffsets(int length, int span, int bucketSize, int maxPosition) {
-    int[] out = new int[length * length];
-    for (int r = 0; r < length; r++) {
-      for (int c = 0; c < length; c++) {
-        long idx = clamp(-relativePosition(r, c, bucketSize, maxPosition) + span, 2L * span - 1);
-        out[r * length + c] = (int) (r * 2L * span + idx);
-      }
+  /** As {@link #c2pRows} for the p2c term: {@code clamp(−bucket(L − 1 − n) + span, 0, 2span − 1)}, HF's {@code p2c_pos}. */
+  public static int[] p2cRows(int length, int span, int bucketSize, int maxPosition) {
+    int[] out = new int[2 * length];
+    for (int n = 0; n < 2 * length - 1; n++) {
+      out[n] = (int) clamp(-relativePosition(length - 1 - n, 0, bucketSize, maxPosition) + span, 2L * span - 1);
     }
     return out;
   }

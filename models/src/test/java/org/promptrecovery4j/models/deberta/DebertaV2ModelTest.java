@@ -44,6 +44,10 @@ class DebertaV2ModelTest {
     INDArray batched = ((INDArray) out.get("last_hidden_state"))
         .get(NDArrayIndex.interval(1, 2), NDArrayIndex.interval(0, shortLen), NDArrayIndex.all());
     Fixtures.assertClose("row 1 alone", batched.dup(), alone, null);
+    // and a single token
+    INDArray one = (INDArray) model.forward(ids.get(NDArrayIndex.interval(0, 1), NDArrayIndex.interval(0, 1)).dup(), null)
+        .get("last_hidden_state");
+    assertThat(one.shape()).containsExactly(1L, 1L, ((INDArray) out.get("last_hidden_state")).size(2));
   }
 
   @Test
