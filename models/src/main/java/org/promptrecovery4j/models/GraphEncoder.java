@@ -23,6 +23,9 @@ public interface GraphEncoder {
 
   int vocabSize();
 
+  /** Rows per graph execution at this length, so that one pass's activations stay within budget. */
+  int rowsPerPass(int length);
+
   /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
   Map<String, INDArray> feed(EncoderInputs inputs);
 }

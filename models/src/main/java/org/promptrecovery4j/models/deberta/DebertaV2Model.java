@@ -20,6 +20,7 @@ import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.PassPlanner;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.WeightSource;
@@ -35,6 +36,9 @@ import org.promptrecovery4j.weights.config.DebertaV2Config;
  * Weights may carry the {@code deberta.} prefix (task heads); tensors the encoder does not use are ignored.
  */
 public final class DebertaV2Model implements ForwardModel {
+
+  /** Live activation bytes per attention-score element and layer in one pass (measured, see PassPlanner). */
+  private static final int BYTES_PER_SCORE = 72;
 
   private static final String IDS = "input_ids";
   private static final String MASK = "attention_mask";
@@ -262,6 +266,17 @@ public final class DebertaV2Model implements ForwardModel {
       throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
     }
+    int rows = PassPlanner.rowsPerPass(length, config.numAttentionHeads(), config.numHiddenLayers(), BYTES_PER_SCORE);
+    List<INDArray> states = PassPlanner.inChunks(in, rows, this::run);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("last_hidden_state", states.get(states.size() - 1));
+    result.put("hidden_states", states);
+    return result;
+  }
+
+  /** One graph execution: the layers+1 hidden states of a checked batch. */
+  private List<INDArray> run(EncoderInputs in) {
+    int length = in.length();
     Map<String, INDArray> feed = new LinkedHashMap<>();
     feed.put(IDS, in.ids());
     feed.put(MASK, in.mask());
@@ -286,10 +301,7 @@ public final class DebertaV2Model implements ForwardModel {
     for (String n : hiddenStates) {
       states.add(out.get(n));
     }
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", states);
-    return result;
+    return states;
   }
 
   private synchronized INDArray[] positionRows(int length) {

@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptrecovery4j.models.EncoderInputs;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.GraphEncoder;
+import org.promptrecovery4j.models.PassPlanner;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.ParameterBinder;
@@ -158,16 +159,21 @@ public final class SentenceTransformer implements ForwardModel {
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
     String tok = encoder.tokenStates().name();
-    Map<String, INDArray> out = encoder.graph().output(encoder.feed(in), tok, sentence.name());
+    List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), chunk -> {
+      Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());
+      return List.of(o.get(tok), o.get(sentence.name()));
+    });
     Map<String, Object> result = new LinkedHashMap<>();
-    result.put("token_embeddings", out.get(tok));
-    result.put("sentence_embedding", out.get(sentence.name()));
+    result.put("token_embeddings", out.get(0));
+    result.put("sentence_embedding", out.get(1));
     return result;
   }
 
   /** Sentence embeddings only, [B, D] float32 (what {@code embed} and the metric use). */
   public INDArray embed(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
-    return encoder.graph().output(encoder.feed(in), sentence.name()).get(sentence.name()).castTo(DataType.FLOAT);
+    return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()),
+        chunk -> List.of(encoder.graph().output(encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
+        .castTo(DataType.FLOAT);
   }
 }

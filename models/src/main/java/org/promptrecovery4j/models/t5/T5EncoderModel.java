@@ -15,6 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.EncoderInputs;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.GraphEncoder;
+import org.promptrecovery4j.models.PassPlanner;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
@@ -36,6 +37,9 @@ import org.promptrecovery4j.weights.config.T5Config;
  * are ignored. One graph serves every batch size and length.
  */
 public final class T5EncoderModel implements ForwardModel, GraphEncoder {
+
+  /** Live activation bytes per attention-score element and layer in one pass (estimate, see PassPlanner). */
+  private static final int BYTES_PER_SCORE = 24;
 
   private static final String IDS = "input_ids";
   private static final String MASK = "attention_mask";
@@ -195,6 +199,11 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
     return config.vocabSize();
   }
 
+  /** Rows per graph execution at this length (bounded activation memory, see {@link PassPlanner}). */
+  public int rowsPerPass(int length) {
+    return PassPlanner.rowsPerPass(length, config.numHeads(), config.numLayers(), BYTES_PER_SCORE);
+  }
+
   @Override
   public Map<String, INDArray> feed(EncoderInputs in) {
     Map<String, INDArray> feed = new LinkedHashMap<>();
@@ -213,11 +222,14 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, config.vocabSize(), "T5");
-    Map<String, INDArray> out = sd.output(feed(in), hiddenStates.toArray(new String[0]));
-    List<INDArray> states = new ArrayList<>();
-    for (String n : hiddenStates) {
-      states.add(out.get(n));
-    }
+    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), chunk -> {
+      Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
+      List<INDArray> list = new ArrayList<>();
+      for (String n : hiddenStates) {
+        list.add(out.get(n));
+      }
+      return list;
+    });
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("last_hidden_state", states.get(states.size() - 1));
     result.put("hidden_states", states);

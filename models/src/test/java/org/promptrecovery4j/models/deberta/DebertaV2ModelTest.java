@@ -51,6 +51,22 @@ class DebertaV2ModelTest {
   }
 
   @Test
+  void batchesSplitIntoPassesGiveTheSameResult() throws Exception {
+    String fixture = "deberta-v3-tiny-buckets-small";
+    Map<String, Object> in = Fixtures.read(fixture, "inputs.json");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    DebertaV2Model model = DebertaV2Model.load(Fixtures.dir(fixture));
+    System.setProperty("pr4j.activationBudgetMB", "0"); // one row per pass
+    try {
+      Map<String, Object> out = model.forward((INDArray) in.get("input_ids"), mask);
+      Fixtures.assertClose("chunked", (INDArray) Fixtures.read(fixture, "expected.json").get("last_hidden_state"),
+          (INDArray) out.get("last_hidden_state"), mask);
+    } finally {
+      System.clearProperty("pr4j.activationBudgetMB");
+    }
+  }
+
+  @Test
   void logBucketsEqualHfTables() throws Exception {
     Map<String, Object> t = Fixtures.read("relative-position-buckets", "expected.json");
     long[] d = ((INDArray) t.get("distance")).data().asLong();
