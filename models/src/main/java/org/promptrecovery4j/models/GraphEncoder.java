@@ -26,6 +26,9 @@ public interface GraphEncoder {
   /** Rows per graph execution at this length, so that one pass's activations stay within budget. */
   int rowsPerPass(int length);
 
+  /** Estimated activation bytes of one row in one pass at this length. */
+  double bytesPerRow(int length);
+
   /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
   Map<String, INDArray> feed(EncoderInputs inputs);
 }

@@ -59,7 +59,7 @@ public final class DebertaV2Model implements ForwardModel {
   private SDVariable skewBegin;
   private SDVariable skewEnd;
   private SDVariable skewCols;
-  private final Map<Integer, INDArray[]> offsetCache = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<Integer, INDArray[]> rowCache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<Integer, INDArray[]> eldest) {
       return size() > 8;
@@ -266,8 +266,10 @@ public final class DebertaV2Model implements ForwardModel {
       throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
     }
-    int rows = PassPlanner.rowsPerPass(length, config.numAttentionHeads(), config.numHiddenLayers(), BYTES_PER_SCORE);
-    List<INDArray> states = PassPlanner.inChunks(in, rows, this::run);
+    int heads = config.numAttentionHeads();
+    int layers = config.numHiddenLayers();
+    List<INDArray> states = PassPlanner.inChunks(in, PassPlanner.rowsPerPass(length, heads, layers, BYTES_PER_SCORE),
+        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), this::run);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("last_hidden_state", states.get(states.size() - 1));
     result.put("hidden_states", states);
@@ -305,7 +307,7 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   private synchronized INDArray[] positionRows(int length) {
-    return offsetCache.computeIfAbsent(length, l -> {
+    return rowCache.computeIfAbsent(length, l -> {
       int buckets = config.positionBuckets();
       int maxRel = config.effectiveMaxRelativePositions();
       return new INDArray[] {

@@ -159,7 +159,7 @@ public final class SentenceTransformer implements ForwardModel {
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
     String tok = encoder.tokenStates().name();
-    List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), chunk -> {
+    List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
       Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());
       return List.of(o.get(tok), o.get(sentence.name()));
     });
@@ -172,7 +172,7 @@ public final class SentenceTransformer implements ForwardModel {
   /** Sentence embeddings only, [B, D] float32 (what {@code embed} and the metric use). */
   public INDArray embed(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
-    return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()),
+    return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()),
         chunk -> List.of(encoder.graph().output(encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
         .castTo(DataType.FLOAT);
   }

@@ -200,8 +200,14 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   }
 
   /** Rows per graph execution at this length (bounded activation memory, see {@link PassPlanner}). */
+  @Override
   public int rowsPerPass(int length) {
     return PassPlanner.rowsPerPass(length, config.numHeads(), config.numLayers(), BYTES_PER_SCORE);
+  }
+
+  @Override
+  public double bytesPerRow(int length) {
+    return PassPlanner.bytesPerRow(length, config.numHeads(), config.numLayers(), BYTES_PER_SCORE);
   }
 
   @Override
@@ -222,7 +228,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, config.vocabSize(), "T5");
-    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), chunk -> {
+    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
       Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
       List<INDArray> list = new ArrayList<>();
       for (String n : hiddenStates) {
