@@ -56,6 +56,7 @@ public final class DebertaV2Model implements ForwardModel {
   private final boolean p2c;
   private final int span;
   private final Map<String, SDVariable> rowInputs = new LinkedHashMap<>();
+  private SDVariable batchZeros;
   private SDVariable skewBegin;
   private SDVariable skewEnd;
   private SDVariable skewCols;
@@ -225,15 +226,18 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   /**
-   * Projected position embeddings [2span, H·D] → the rows of the fed distance order, per head and tiled
-   * over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast).
+   * Projected position embeddings [2span, H·D] → the rows of the fed distance order, per head and
+   * broadcast over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast; adding a
+   * [B, 1, 1, 1] zero is much cheaper than its tile op).
    */
   private SDVariable positionRows(SDVariable projected, String rowsName, SDVariable ids) {
     SDVariable rows = rowInputs.computeIfAbsent(rowsName, n -> sd.placeHolder(n, DataType.INT, -1));
     int heads = config.numAttentionHeads();
     SDVariable x = sd.gather(projected, rows, 0).reshape(-1, heads, config.headDim()).permute(1, 0, 2);
-    SDVariable batch = sd.shape(ids).get(SDIndex.interval(0, 1)).castTo(DataType.INT);
-    return sd.tile(sd.expandDims(x, 0), sd.concat(0, batch, sd.constant(Nd4j.createFromArray(1, 1, 1))));
+    if (batchZeros == null) {
+      batchZeros = sd.zerosLike(ids).castTo(DataType.FLOAT).get(SDIndex.all(), SDIndex.interval(0, 1)).reshape(-1, 1, 1, 1);
+    }
+    return sd.expandDims(x, 0).add(batchZeros);
   }
 
   /**
