@@ -16,8 +16,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>The arrays of a finished pass are released only when the JVM collects their Java wrappers, which
  * a small heap rarely does; JavaCPP forces a collection only near {@code maxphysicalbytes}, above what a
  * shared machine may have free (measured: 4 × 384 DeBERTa passes grew to 16.5 GB and were OOM-killed).
- * So after a pass whose estimated activations exceed {@value #GC_AFTER_BYTES} bytes a collection is
- * requested (≈ 0.1-0.2 s, against passes of seconds).
+ * So after a pass whose estimated activations exceed {@code -Dpr4j.gcAfterMB} (default 256) a collection
+ * is requested (≈ 0.1-0.2 s, against passes of seconds).
  *
  * <p>The budget is {@code -Dpr4j.activationBudgetMB} (default 3072).
  */
@@ -26,7 +26,9 @@ public final class PassPlanner {
   private PassPlanner() {}
 
   /** Passes estimated above this many bytes of activations are followed by a garbage collection. */
-  public static final long GC_AFTER_BYTES = 256L << 20;
+  public static long gcAfterBytes() {
+    return Long.getLong("pr4j.gcAfterMB", 256L) << 20;
+  }
 
   public static long budgetBytes() {
     return Long.getLong("pr4j.activationBudgetMB", 3072L) << 20;
@@ -73,7 +75,7 @@ public final class PassPlanner {
   }
 
   private static <T> T collectAfter(T result, double passBytes) {
-    if (passBytes > GC_AFTER_BYTES) {
+    if (passBytes > gcAfterBytes()) {
       System.gc();
     }
     return result;
