@@ -48,6 +48,18 @@ class SentenceTransformerTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void plainT5EncoderGivesTheTokenEmbeddingsAndAllHiddenStates() throws Exception {
+    String fixture = "sentence-t5-tiny-gated-bf16";
+    Map<String, Object> in = Fixtures.read(fixture, "inputs.json");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    Map<String, Object> out = T5EncoderModel.load(Fixtures.dir(fixture)).forward((INDArray) in.get("input_ids"), mask);
+    Fixtures.assertClose("last_hidden_state", (INDArray) Fixtures.read(fixture, "expected.json").get("token_embeddings"),
+        (INDArray) out.get("last_hidden_state"), mask);
+    assertThat((List<INDArray>) out.get("hidden_states")).hasSize(3);
+  }
+
+  @Test
   void t5BucketsEqualHfTables() throws Exception {
     Map<String, Object> t = Fixtures.read("relative-position-buckets", "expected.json");
     long[] d = ((INDArray) t.get("distance")).data().asLong();
