@@ -22,6 +22,7 @@ GENERATORS = [
     "tokenizers_fixtures",
     # slow_spm_fixtures needs transformers 4.57 (slow tokenizers) in a side venv: see that script
     "decoders_fixtures",
+    "encoders_fixtures",
 ]
 
 

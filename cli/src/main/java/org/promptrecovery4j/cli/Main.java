@@ -15,6 +15,10 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       DetokenizeCommand.class,
       GenerateCommand.class,
+      ForwardCommand.class,
+      EmbedCommand.class,
+      ScoreCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

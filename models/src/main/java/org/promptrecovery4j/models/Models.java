@@ -2,35 +2,43 @@ package org.promptrecovery4j.models;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.promptrecovery4j.models.deberta.DebertaV2Model;
 import org.promptrecovery4j.models.gemma.GemmaForCausalLM;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.mistral.MistralForCausalLM;
 import org.promptrecovery4j.models.phi.PhiForCausalLM;
+import org.promptrecovery4j.models.sentence.SentenceTransformer;
+import org.promptrecovery4j.models.t5.T5EncoderModel;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.llama2c.Llama2cCheckpoint;
-import org.promptrecovery4j.weights.config.ModelConfig;
 
 /** Loads the architecture a HuggingFace folder holds, by its {@code model_type}. */
 public final class Models {
 
   private Models() {}
 
-  /** Loads {@code dir} for forward passes (a sentence-transformers folder gives its full pipeline). */
+  /**
+   * Loads {@code dir} for forward passes: a sentence-transformers folder gives its full pipeline,
+   * DeBERTa-v2/v3 and T5 their encoders, phi/mistral/llama/gemma (or a llama2.c file) their causal LM.
+   */
   public static ForwardModel load(Path dir) throws IOException {
     if (Llama2cCheckpoint.looksLike(dir)) {
       return loadCausalLM(dir, DecoderOptions.defaults());
     }
-    ModelFolder folder = ModelFolder.open(dir);
-    ModelConfig config = folder.config();
-    return switch (config.modelType()) {
-      case "phi", "mistral", "llama", "gemma" -> {
-        folder.close();
-        yield loadCausalLM(dir, DecoderOptions.defaults());
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      if (folder.isSentenceTransformer()) {
+        return SentenceTransformer.load(dir);
       }
-      default -> throw new UnsupportedOperationException(dir + ": forward passes for model_type '"
-          + config.modelType() + "' are not implemented yet");
-    };
+      String type = folder.config().modelType();
+      return switch (type) {
+        case "deberta-v2" -> DebertaV2Model.load(folder);
+        case "t5" -> T5EncoderModel.load(folder);
+        case "phi", "mistral", "llama", "gemma" -> loadCausalLM(folder, DecoderOptions.defaults());
+        default -> throw new UnsupportedOperationException(dir + ": forward passes for model_type '" + type
+            + "' are not implemented");
+      };
+    }
   }
 
   /** Loads a causal LM (phi, mistral, llama, gemma) from a HF folder, or a llama2.c checkpoint file. */

@@ -1,0 +1,34 @@
+package org.promptrecovery4j.models;
+
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * An encoder whose SameDiff graph other modules extend (sentence-transformers pooling, task heads):
+ * the graph, its final token states and mask input, and the placeholder values for a checked input.
+ */
+public interface GraphEncoder {
+
+  SameDiff graph();
+
+  /** [B, L, hidden] token states after the encoder's final norm. */
+  SDVariable tokenStates();
+
+  /** The [B, L] float attention-mask placeholder (1 token, 0 padding). */
+  SDVariable maskInput();
+
+  int hiddenSize();
+
+  int vocabSize();
+
+  /** Rows per graph execution at this length, so that one pass's activations stay within budget. */
+  int rowsPerPass(int length);
+
+  /** Estimated activation bytes of one row in one pass at this length. */
+  double bytesPerRow(int length);
+
+  /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
+  Map<String, INDArray> feed(EncoderInputs inputs);
+}

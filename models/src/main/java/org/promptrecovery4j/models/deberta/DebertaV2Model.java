@@ -1,0 +1,323 @@
+package org.promptrecovery4j.models.deberta;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptrecovery4j.models.ForwardModel;
+import org.promptrecovery4j.models.nn.Activations;
+import org.promptrecovery4j.models.nn.Attention;
+import org.promptrecovery4j.models.nn.Graphs;
+import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.Norms;
+import org.promptrecovery4j.models.nn.ParameterBinder;
+import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.PassPlanner;
+import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.DebertaV2Config;
+
+/**
+ * DeBERTa-v2/v3 encoder ({@code DebertaV2Model} of HF {@code modeling_deberta_v2.py}) in SameDiff:
+ * embeddings → N × (disentangled self-attention → output → intermediate gelu → output), returning every
+ * hidden state as HF does with {@code output_hidden_states=True}.
+ *
+ * <p>The graph is built once at load and reruns at any batch size and length. The relative-position
+ * gathers of the c2p and p2c terms take their offsets from {@link RelativePositions}, fed per length.
+ * Weights may carry the {@code deberta.} prefix (task heads); tensors the encoder does not use are ignored.
+ */
+public final class DebertaV2Model implements ForwardModel {
+
+  /** Live activation bytes per attention-score element and layer in one pass (measured, see PassPlanner). */
+  private static final int BYTES_PER_SCORE = 72;
+
+  private static final String IDS = "input_ids";
+  private static final String MASK = "attention_mask";
+  private static final String POSITION_IDS = "position_ids";
+  private static final String C2P = "c2p_rows";
+  private static final String P2C = "p2c_rows";
+  private static final String SKEW_BEGIN = "skew_begin";
+  private static final String SKEW_END = "skew_end";
+  private static final String SKEW_COLS = "skew_cols";
+
+  private final DebertaV2Config config;
+  private final SameDiff sd;
+  private final List<String> hiddenStates = new ArrayList<>();
+  private final boolean c2p;
+  private final boolean p2c;
+  private final int span;
+  private final Map<String, SDVariable> rowInputs = new LinkedHashMap<>();
+  private SDVariable batchZeros;
+  private SDVariable skewBegin;
+  private SDVariable skewEnd;
+  private SDVariable skewCols;
+  private final Map<Integer, INDArray[]> rowCache = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Integer, INDArray[]> eldest) {
+      return size() > 8;
+    }
+  };
+
+  private DebertaV2Model(DebertaV2Config config, WeightSource weights) {
+    this.config = config;
+    if (config.convKernelSize() > 0) {
+      throw new ModelFormatException(weights.location() + ": DeBERTa-v2 ConvLayer (conv_kernel_size > 0) is not supported");
+    }
+    if (config.hiddenSize() % config.numAttentionHeads() != 0) {
+      throw new ModelFormatException(weights.location() + ": hidden_size " + config.hiddenSize()
+          + " is not a multiple of num_attention_heads " + config.numAttentionHeads());
+    }
+    this.c2p = config.posAttType().contains("c2p");
+    this.p2c = config.posAttType().contains("p2c");
+    this.span = config.posEbdSize();
+    this.sd = Graphs.newGraph();
+    build(new ParameterBinder(sd, weights), prefixOf(weights));
+  }
+
+  /** Loads a HF DeBERTa-v2/v3 folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
+  public static DebertaV2Model load(Path dir) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return load(folder);
+    }
+  }
+
+  public static DebertaV2Model load(ModelFolder folder) throws IOException {
+    if (!(folder.config() instanceof DebertaV2Config c)) {
+      throw new ModelFormatException(folder.dir() + ": not a deberta-v2 model (model_type " + folder.config().modelType() + ")");
+    }
+    return new DebertaV2Model(c, folder.weights());
+  }
+
+  /** Builds the model from a config and any weight source (e.g. random weights for benchmarks). */
+  public static DebertaV2Model create(DebertaV2Config config, WeightSource weights) {
+    return new DebertaV2Model(config, weights);
+  }
+
+  public DebertaV2Config config() {
+    return config;
+  }
+
+  /** The SameDiff graph (for tools that extend or inspect it). */
+  public SameDiff graph() {
+    return sd;
+  }
+
+  private static String prefixOf(WeightSource w) {
+    return w.contains("deberta.embeddings.word_embeddings.weight") ? "deberta." : "";
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  private void build(ParameterBinder p, String prefix) {
+    SDVariable ids = sd.placeHolder(IDS, DataType.INT, -1, -1);
+    SDVariable mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
+    SDVariable h = embeddings(p, prefix + "embeddings.", ids, mask);
+    hiddenStates.add(h.name());
+    SDVariable maskBias = Attention.paddingMask(mask);
+    SDVariable rel = config.relativeAttention() ? relEmbeddings(p, prefix + "encoder.") : null;
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      h = layer(p, prefix + "encoder.layer." + i + ".", h, maskBias, rel, ids);
+      hiddenStates.add(h.name());
+    }
+  }
+
+  /** DebertaV2Embeddings: word (+ absolute position) (+ token type 0) → embed_proj → LayerNorm → × mask. */
+  private SDVariable embeddings(ParameterBinder p, String pre, SDVariable ids, SDVariable mask) {
+    int e = config.embeddingSize();
+    SDVariable flat = sd.gather(p.parameter(pre + "word_embeddings.weight"), ids.reshape(-1), 0);
+    SDVariable x = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) e))));
+    if (config.positionBiasedInput()) {
+      SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
+      x = x.add(sd.gather(p.parameter(pre + "position_embeddings.weight"), positions, 0));
+    }
+    if (config.typeVocabSize() > 0) { // token_type_ids are all zeros
+      x = x.add(p.parameter(pre + "token_type_embeddings.weight").get(SDIndex.point(0)));
+    }
+    if (e != config.hiddenSize()) {
+      x = Linear.load(p, pre + "embed_proj", false).forward(x, 3);
+    }
+    x = Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+    return x.mul(sd.expandDims(mask, 2));
+  }
+
+  /** The encoder's rel_embeddings table [2·span, hidden], LayerNorm'ed if {@code norm_rel_ebd} says so. */
+  private SDVariable relEmbeddings(ParameterBinder p, String pre) {
+    SDVariable rel = p.parameter(pre + "rel_embeddings.weight");
+    long rows = rel.getShape()[0];
+    if (config.usesLayerNormOnRelativeEmbeddings()) {
+      rel = Norms.layerNorm(rel, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 1);
+    }
+    if (rows < 2L * span) {
+      throw new ModelFormatException(p.weights().location() + ": " + pre + "rel_embeddings.weight has " + rows
+          + " rows, the config needs " + 2 * span);
+    }
+    return rows == 2L * span ? rel : rel.get(SDIndex.interval(0L, 2L * span));
+  }
+
+  /** DebertaV2Layer: attention (+ output LayerNorm) → intermediate → output LayerNorm. */
+  private SDVariable layer(ParameterBinder p, String pre, SDVariable h, SDVariable maskBias, SDVariable rel, SDVariable ids) {
+    SDVariable context = selfAttention(p, pre + "attention.self.", h, maskBias, rel, ids);
+    SDVariable attnOut = residualNorm(p, pre + "attention.output.", context, h, config.hiddenSize());
+    SDVariable inter = Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3));
+    return residualNorm(p, pre + "output.", inter, attnOut, config.intermediateSize());
+  }
+
+  /** DebertaV2SelfOutput / DebertaV2Output: {@code LayerNorm(dense(x) + residual)}. */
+  private SDVariable residualNorm(ParameterBinder p, String pre, SDVariable x, SDVariable residual, int inFeatures) {
+    SDVariable y = Linear.load(p, pre + "dense", true).forward(x, 3).add(residual);
+    return Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+  }
+
+  /**
+   * DisentangledSelfAttention: {@code softmax((q·kᵀ + c2p + p2c) / √(d·scale_factor) + mask) · v}, where
+   * scale_factor is 1 + one per term of {@code pos_att_type}.
+   */
+  private SDVariable selfAttention(ParameterBinder p, String pre, SDVariable h, SDVariable maskBias, SDVariable rel, SDVariable ids) {
+    int heads = config.numAttentionHeads();
+    int d = config.headDim();
+    Linear qProj = Linear.load(p, pre + "query_proj", true);
+    Linear kProj = Linear.load(p, pre + "key_proj", true);
+    SDVariable q = Attention.splitHeads(qProj.forward(h, 3), heads, d);
+    SDVariable k = Attention.splitHeads(kProj.forward(h, 3), heads, d);
+    SDVariable v = Attention.splitHeads(Linear.load(p, pre + "value_proj", true).forward(h, 3), heads, d);
+    int scaleFactor = 1 + (c2p ? 1 : 0) + (p2c ? 1 : 0);
+    SDVariable scores = sd.mmul(q, k, false, true, false);
+    if (rel != null) {
+      scores = scores.add(disentangledBias(p, pre, q, k, rel, qProj, kProj, ids));
+    }
+    scores = scores.mul(1.0 / Math.sqrt((double) d * scaleFactor)).add(maskBias);
+    SDVariable probs = sd.nn.softmax(scores, 3);
+    return Attention.mergeHeads(sd.mmul(probs, v), heads, d);
+  }
+
+  /**
+   * The c2p and p2c terms (unscaled) of {@code disentangled_attention_bias}, [B, heads, L, L].
+   *
+   * <p>HF gathers the [L, 2·span] position scores with a per-(query, key) index. Here the projected
+   * position rows are first gathered by relative distance (row {@code n} for distance {@code L−1−n},
+   * fed as {@code c2p_rows}/{@code p2c_rows}), scored against all tokens ([B, H, L, 2L]), and the [L, L]
+   * term read off by the relative-shift skew: {@code out[i][j] = X[i][L−1−i+j]}. Same values, no
+   * element-wise gather (SameDiff's gather costs ~1 µs per index).
+   */
+  private SDVariable disentangledBias(ParameterBinder p, String pre, SDVariable q, SDVariable k, SDVariable rel,
+      Linear qProj, Linear kProj, SDVariable ids) {
+    SDVariable score = null;
+    if (c2p) {
+      Linear posKeyProj = config.shareAttKey() ? kProj : Linear.load(p, pre + "pos_key_proj", true);
+      SDVariable posKey = positionRows(posKeyProj.forward(rel, 2), C2P, ids); // [B, H, 2L, D]
+      score = skew(sd.mmul(q, posKey, false, true, false));
+    }
+    if (p2c) {
+      Linear posQueryProj = config.shareAttKey() ? qProj : Linear.load(p, pre + "pos_query_proj", true);
+      SDVariable posQuery = positionRows(posQueryProj.forward(rel, 2), P2C, ids);
+      SDVariable t = skew(sd.mmul(k, posQuery, false, true, false)).permute(0, 1, 3, 2);
+      score = score == null ? t : score.add(t);
+    }
+    return score;
+  }
+
+  /**
+   * Projected position embeddings [2span, H·D] → the rows of the fed distance order, per head and
+   * broadcast over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast; adding a
+   * [B, 1, 1, 1] zero is much cheaper than its tile op).
+   */
+  private SDVariable positionRows(SDVariable projected, String rowsName, SDVariable ids) {
+    SDVariable rows = rowInputs.computeIfAbsent(rowsName, n -> sd.placeHolder(n, DataType.INT, -1));
+    int heads = config.numAttentionHeads();
+    SDVariable x = sd.gather(projected, rows, 0).reshape(-1, heads, config.headDim()).permute(1, 0, 2);
+    if (batchZeros == null) {
+      batchZeros = sd.zerosLike(ids).castTo(DataType.FLOAT).get(SDIndex.all(), SDIndex.interval(0, 1)).reshape(-1, 1, 1, 1);
+    }
+    return sd.expandDims(x, 0).add(batchZeros);
+  }
+
+  /**
+   * The relative-shift skew of [B, H, L, 2L] scores: {@code out[.., i, j] = x[.., i, L−1−i+j]}, by
+   * flattening each [L, 2L] matrix, dropping its first L−1 values, reading rows of 2L−1 and keeping
+   * the first L columns (offsets fed per length as {@code skew_begin/skew_end/skew_cols}).
+   */
+  private SDVariable skew(SDVariable x) {
+    if (skewBegin == null) {
+      skewBegin = sd.placeHolder(SKEW_BEGIN, DataType.LONG, 3);
+      skewEnd = sd.placeHolder(SKEW_END, DataType.LONG, 3);
+      skewCols = sd.placeHolder(SKEW_COLS, DataType.LONG, 4);
+    }
+    SDVariable shape = sd.shape(x).castTo(DataType.LONG);
+    SDVariable flat = x.reshape(sd.concat(0, shape.get(SDIndex.interval(0, 2)), sd.constant(Nd4j.createFromArray(-1L))));
+    SDVariable shifted = sd.stridedSlice(flat, skewBegin, skewEnd, sd.constant(Nd4j.createFromArray(1L, 1L, 1L)), 3, 3, 0, 0, 0);
+    SDVariable rows = shifted.reshape(sd.concat(0, shape.get(SDIndex.interval(0, 3)), sd.constant(Nd4j.createFromArray(-1L))));
+    return sd.stridedSlice(rows, sd.constant(Nd4j.createFromArray(0L, 0L, 0L, 0L)), skewCols,
+        sd.constant(Nd4j.createFromArray(1L, 1L, 1L, 1L)), 7, 7, 0, 0, 0);
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** The encoder's outputs: {@code last_hidden_state} [B,L,H] and the layers+1 {@code hidden_states}. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, config.vocabSize(), "DeBERTa");
+    int length = in.length();
+    if (config.positionBiasedInput() && length > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
+          + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
+    }
+    int heads = config.numAttentionHeads();
+    int layers = config.numHiddenLayers();
+    List<INDArray> states = PassPlanner.inChunks(in, PassPlanner.rowsPerPass(length, heads, layers, BYTES_PER_SCORE),
+        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), this::run);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("last_hidden_state", states.get(states.size() - 1));
+    result.put("hidden_states", states);
+    return result;
+  }
+
+  /** One graph execution: the layers+1 hidden states of a checked batch. */
+  private List<INDArray> run(EncoderInputs in) {
+    int length = in.length();
+    Map<String, INDArray> feed = new LinkedHashMap<>();
+    feed.put(IDS, in.ids());
+    feed.put(MASK, in.mask());
+    if (config.positionBiasedInput()) {
+      feed.put(POSITION_IDS, Nd4j.arange(length).castTo(DataType.INT));
+    }
+    if (config.relativeAttention() && (c2p || p2c)) {
+      INDArray[] rows = positionRows(length);
+      if (c2p) {
+        feed.put(C2P, rows[0]);
+      }
+      if (p2c) {
+        feed.put(P2C, rows[1]);
+      }
+      long l = length;
+      feed.put(SKEW_BEGIN, Nd4j.createFromArray(0L, 0L, l - 1));
+      feed.put(SKEW_END, Nd4j.createFromArray(0L, 0L, l - 1 + l * (2 * l - 1)));
+      feed.put(SKEW_COLS, Nd4j.createFromArray(0L, 0L, 0L, l));
+    }
+    Map<String, INDArray> out = sd.output(feed, hiddenStates.toArray(new String[0]));
+    List<INDArray> states = new ArrayList<>();
+    for (String n : hiddenStates) {
+      states.add(out.get(n));
+    }
+    return states;
+  }
+
+  private synchronized INDArray[] positionRows(int length) {
+    return rowCache.computeIfAbsent(length, l -> {
+      int buckets = config.positionBuckets();
+      int maxRel = config.effectiveMaxRelativePositions();
+      return new INDArray[] {
+        Nd4j.createFromArray(RelativePositions.c2pRows(l, span, buckets, maxRel)),
+        Nd4j.createFromArray(RelativePositions.p2cRows(l, span, buckets, maxRel))
+      };
+    });
+  }
+}

@@ -1,0 +1,73 @@
+package org.promptrecovery4j.models.sentence;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptrecovery4j.core.Progress;
+
+/**
+ * Texts → sentence embeddings, in input order: texts are tokenized, sorted by length into batches of
+ * {@code batchSize} (little padding), padded with the pad id, embedded, and put back in order.
+ */
+public final class SentenceEmbedder {
+
+  private final SentenceTransformer model;
+  private final TextEncoder encoder;
+  private final int batchSize;
+
+  public SentenceEmbedder(SentenceTransformer model, TextEncoder encoder, int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, is " + batchSize);
+    }
+    this.model = model;
+    this.encoder = encoder;
+    this.batchSize = batchSize;
+  }
+
+  public SentenceTransformer model() {
+    return model;
+  }
+
+  /** One embedding row per text, in the order of {@code texts}. */
+  public float[][] embed(List<String> texts) {
+    List<int[]> ids = new ArrayList<>(texts.size());
+    for (String t : texts) {
+      int[] e = encoder.encode(t);
+      if (e.length == 0) {
+        throw new IllegalArgumentException("text encodes to no tokens: \"" + t + "\"");
+      }
+      ids.add(e);
+    }
+    return embedIds(ids);
+  }
+
+  /** One embedding row per id sequence, in input order (the pre-tokenized path). */
+  public float[][] embedIds(List<int[]> ids) {
+    int[] order = IntStream.range(0, ids.size()).boxed()
+        .sorted(Comparator.comparingInt(i -> ids.get(i).length)).mapToInt(Integer::intValue).toArray();
+    float[][] out = new float[ids.size()][];
+    try (Progress progress = Progress.start("embedding", ids.size(), Progress.Unit.ITEMS)) {
+      for (int start = 0; start < order.length; start += batchSize) {
+        int n = Math.min(batchSize, order.length - start);
+        int length = ids.get(order[start + n - 1]).length;
+        int[][] batch = new int[n][length];
+        float[][] mask = new float[n][length];
+        for (int b = 0; b < n; b++) {
+          int[] row = ids.get(order[start + b]);
+          java.util.Arrays.fill(batch[b], encoder.padId());
+          System.arraycopy(row, 0, batch[b], 0, row.length);
+          java.util.Arrays.fill(mask[b], 0, row.length, 1f);
+        }
+        INDArray emb = model.embed(Nd4j.createFromArray(batch), Nd4j.createFromArray(mask));
+        for (int b = 0; b < n; b++) {
+          out[order[start + b]] = emb.getRow(b).toFloatVector();
+        }
+        progress.advance(n);
+      }
+    }
+    return out;
+  }
+}

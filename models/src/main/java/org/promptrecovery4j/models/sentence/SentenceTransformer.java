@@ -1,0 +1,179 @@
+package org.promptrecovery4j.models.sentence;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.ForwardModel;
+import org.promptrecovery4j.models.GraphEncoder;
+import org.promptrecovery4j.models.PassPlanner;
+import org.promptrecovery4j.models.nn.Activations;
+import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.ParameterBinder;
+import org.promptrecovery4j.models.t5.T5EncoderModel;
+import org.promptrecovery4j.weights.Checkpoints;
+import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.T5Config;
+
+/**
+ * A sentence-transformers folder ({@code modules.json}): Transformer (the HF model in the root folder;
+ * T5 encoder) → Pooling ({@code 1_Pooling/config.json}) → Dense ({@code 2_Dense}) → Normalize, all in the
+ * transformer's SameDiff graph. sentence-t5-base is this pipeline with mean pooling, a 768→768 Dense
+ * without bias or activation, and L2 normalisation.
+ */
+public final class SentenceTransformer implements ForwardModel {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final GraphEncoder encoder;
+  private final SDVariable sentence;
+  private final int maxSeqLength;
+  private final List<String> modules = new ArrayList<>();
+
+  private SentenceTransformer(Path dir, GraphEncoder encoder, int maxSeqLength) throws IOException {
+    this.encoder = encoder;
+    this.maxSeqLength = maxSeqLength;
+    SameDiff sd = encoder.graph();
+    SDVariable x = null;
+    JsonNode list = JSON.readTree(dir.resolve("modules.json").toFile());
+    if (list == null || !list.isArray()) {
+      throw new ModelFormatException(dir.resolve("modules.json") + ": expected a JSON list of modules");
+    }
+    for (JsonNode m : list) {
+      String type = m.path("type").asText("");
+      String simple = type.substring(type.lastIndexOf('.') + 1);
+      Path folder = dir.resolve(m.path("path").asText(""));
+      modules.add(simple);
+      switch (simple) {
+        case "Transformer" -> x = null; // the encoder below; only a root-folder transformer is supported
+        case "Pooling" -> x = Pooling.fromConfig(folder.resolve("config.json")).apply(encoder.tokenStates(), encoder.maskInput());
+        case "Dense" -> x = dense(sd, folder, require(x, simple, dir));
+        case "Normalize" -> x = normalize(require(x, simple, dir));
+        default -> throw new ModelFormatException(dir + ": sentence-transformers module '" + type
+            + "' is not supported (supported: Transformer, Pooling, Dense, Normalize)");
+      }
+      if (simple.equals("Transformer") && !m.path("path").asText("").isEmpty()) {
+        throw new ModelFormatException(dir + ": the Transformer module must live in the root folder (path \"\")");
+      }
+    }
+    if (x == null) {
+      throw new ModelFormatException(dir + ": modules.json has no Pooling module");
+    }
+    this.sentence = x;
+  }
+
+  private static SDVariable require(SDVariable x, String module, Path dir) {
+    if (x == null) {
+      throw new ModelFormatException(dir + ": module " + module + " needs a Pooling module before it");
+    }
+    return x;
+  }
+
+  /** Loads a sentence-transformers folder whose transformer is a T5 encoder (sentence-t5). */
+  public static SentenceTransformer load(Path dir) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      if (!folder.isSentenceTransformer()) {
+        throw new ModelFormatException(dir + ": no modules.json (not a sentence-transformers folder)");
+      }
+      if (!(folder.config() instanceof T5Config)) {
+        throw new ModelFormatException(dir + ": sentence-transformers with a '" + folder.config().modelType()
+            + "' transformer are not supported (t5 only)");
+      }
+      return new SentenceTransformer(dir, T5EncoderModel.load(folder), readMaxSeqLength(dir));
+    }
+  }
+
+  /** Wraps an already built encoder with the modules of {@code dir} (e.g. random weights in benchmarks). */
+  public static SentenceTransformer create(Path dir, GraphEncoder encoder) throws IOException {
+    return new SentenceTransformer(dir, encoder, readMaxSeqLength(dir));
+  }
+
+  private static int readMaxSeqLength(Path dir) throws IOException {
+    Path f = dir.resolve("sentence_bert_config.json");
+    if (!Files.isRegularFile(f)) {
+      return -1;
+    }
+    return JSON.readTree(f.toFile()).path("max_seq_length").asInt(-1);
+  }
+
+  /** {@code max_seq_length} of {@code sentence_bert_config.json} (-1 if absent): what the tokenizer truncates to. */
+  public int maxSeqLength() {
+    return maxSeqLength;
+  }
+
+  public List<String> modules() {
+    return List.copyOf(modules);
+  }
+
+  public GraphEncoder encoder() {
+    return encoder;
+  }
+
+  /** Dense: {@code act(x Wᵀ + b)} with the weights of {@code <folder>/model.safetensors} (or .bin). */
+  private static SDVariable dense(SameDiff sd, Path folder, SDVariable x) throws IOException {
+    JsonNode c = JSON.readTree(folder.resolve("config.json").toFile());
+    boolean bias = c.path("bias").asBoolean(true);
+    String act = c.path("activation_function").asText("torch.nn.modules.activation.Tanh");
+    // the weights stay open only while they are copied into the graph
+    try (WeightSource w = Checkpoints.open(folder)) {
+      Linear linear = Linear.load(new ParameterBinder(sd, w), "linear", bias);
+      return activation(act, linear.forward(x, 2), folder);
+    }
+  }
+
+  private static SDVariable activation(String torchName, SDVariable x, Path folder) {
+    String simple = torchName.substring(torchName.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+    return switch (simple) {
+      case "identity" -> x;
+      case "tanh" -> x.getSameDiff().math.tanh(x);
+      case "relu" -> Activations.apply("relu", x);
+      case "gelu" -> Activations.apply("gelu", x);
+      case "sigmoid" -> x.getSameDiff().nn.sigmoid(x);
+      default -> throw new ModelFormatException(folder + ": Dense activation '" + torchName
+          + "' is not supported (Identity, Tanh, ReLU, GELU, Sigmoid)");
+    };
+  }
+
+  /** Normalize: {@code x / max(‖x‖₂, 1e-12)} per row, as {@code F.normalize}. */
+  private static SDVariable normalize(SDVariable x) {
+    SameDiff sd = x.getSameDiff();
+    SDVariable norm = sd.math.sqrt(x.mul(x).sum(true, 1));
+    return x.div(sd.math.max(norm, sd.constant(1e-12f)));
+  }
+
+  /** {@code token_embeddings} [B, L, d] (encoder output after its final norm) and {@code sentence_embedding} [B, D]. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
+    String tok = encoder.tokenStates().name();
+    List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
+      Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());
+      return List.of(o.get(tok), o.get(sentence.name()));
+    });
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("token_embeddings", out.get(0));
+    result.put("sentence_embedding", out.get(1));
+    return result;
+  }
+
+  /** Sentence embeddings only, [B, D] float32 (what {@code embed} and the metric use). */
+  public INDArray embed(INDArray inputIds, INDArray attentionMask) {
+    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
+    return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()),
+        chunk -> List.of(encoder.graph().output(encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
+        .castTo(DataType.FLOAT);
+  }
+}
