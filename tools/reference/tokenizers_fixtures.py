@@ -368,7 +368,11 @@ def t5_spm(lines):
     n = sp.get_piece_size()
     extra = {"<extra_id_%d>" % i: n + 99 - i for i in range(100)}
     # T5Tokenizer strips the decoded text
-    return data, {"cases": slow_cases(sp, ["<pad>", "</s>", "<unk>"], [], [1], extra, strip=True)}
+    # TensorFlow's sentence-t5 (the Kaggle metric) runs SentencePiece itself: special tokens written in the
+    # text are plain characters there (control pieces are never matched); </s> is appended after
+    as_text = ["Rewrite </s> this", "</s>", "a<pad>b <unk> c", "<extra_id_0> poem", "Make it </s></s> shorter."]
+    return data, {"cases": slow_cases(sp, ["<pad>", "</s>", "<unk>"], [], [1], extra, strip=True),
+                  "specials_as_text": [{"input": s, "sp_ids": sp.encode(s)} for s in as_text]}
 
 
 def llama_bpe_spm(lines):

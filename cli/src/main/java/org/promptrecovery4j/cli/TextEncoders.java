@@ -7,9 +7,9 @@ import org.promptrecovery4j.models.sentence.TextEncoder;
  * Text → ids for the sentence-t5 commands ({@code embed}, {@code score}): the model folder's tokenizer
  * ({@code tokenizer.json} or {@code spiece.model}), {@code </s>} appended, truncated to the max length.
  *
- * <p>{@code --kaggle-compat} truncates at 128 tokens as the TensorFlow sentence-t5 of the competition
- * did. Not yet reproduced: TensorFlow's SentencePiece reads a literal {@code </s>} inside the text as
- * plain characters, while this tokenizer (like PyTorch's) matches it as the special token.
+ * <p>{@code --kaggle-compat} reproduces the TensorFlow sentence-t5 of the competition: at most 128
+ * tokens, and special tokens written in the text (a literal {@code </s>}) read as plain characters, as
+ * its SentencePiece does; PyTorch's tokenizer matches them as special tokens.
  */
 final class TextEncoders {
 
@@ -27,7 +27,7 @@ final class TextEncoders {
       throw new IllegalStateException("text input needs the model's tokenizer: " + e.getMessage()
           + "; or give pre-tokenized input (jsonl lines {\"input_ids\": [...]}) to embed", e);
     }
-    return TextEncoder.of(tok, maxLength);
+    return TextEncoder.of(kaggleCompat ? tok.withSpecialTokensAsText() : tok, maxLength);
   };
 
   /** The factory the commands use (tests swap in a toy one). */

@@ -39,8 +39,17 @@ public final class AddedVocabulary {
   /** First characters of any token (a quick filter before the trie). */
   private final java.util.BitSet firstChars = new java.util.BitSet(65536);
 
+  private final Normalizer normalizer;
+  private final boolean matchSpecial;
+
   public AddedVocabulary(List<AddedToken> tokens, Matching matching, Normalizer normalizer) {
+    this(tokens, matching, normalizer, true);
+  }
+
+  private AddedVocabulary(List<AddedToken> tokens, Matching matching, Normalizer normalizer, boolean matchSpecial) {
     this.matching = matching;
+    this.normalizer = normalizer;
+    this.matchSpecial = matchSpecial;
     for (AddedToken t : tokens) {
       byContent.put(t.content(), t);
       byId.put(t.id(), t);
@@ -48,7 +57,7 @@ public final class AddedVocabulary {
     rawTrie = new Node();
     normTrie = new Node();
     for (AddedToken t : byContent.values()) {
-      if (t.content().isEmpty()) {
+      if (t.content().isEmpty() || (t.special() && !matchSpecial)) {
         continue;
       }
       if (matching == Matching.HF_FAST && t.normalized() && normalizer != null) {
@@ -74,6 +83,15 @@ public final class AddedVocabulary {
     if (n.token == null) {
       n.token = t;
     }
+  }
+
+  /**
+   * The same tokens, but special ones are no longer matched inside text (they stay known for decoding
+   * and for the post-processor): as {@code split_special_tokens=True}, or a SentencePiece tokenizer
+   * that reads {@code </s>} in text as characters.
+   */
+  public AddedVocabulary withoutSpecialMatching() {
+    return new AddedVocabulary(List.copyOf(byContent.values()), matching, normalizer, false);
   }
 
   public List<AddedToken> tokens() {

@@ -101,6 +101,24 @@ public final class Tokenizer {
     return t;
   }
 
+  /**
+   * A copy that reads special tokens inside the text as plain characters (HF's
+   * {@code split_special_tokens=True}; TensorFlow's SentencePiece reads a literal {@code </s>} so). The
+   * post-processor still adds its special tokens, and decoding still knows them. A Unigram model also
+   * stops matching them as pieces, as SentencePiece never matches its control pieces.
+   */
+  public Tokenizer withSpecialTokensAsText() {
+    java.util.List<Integer> specialIds = new ArrayList<>();
+    for (AddedToken t : added.tokens()) {
+      if (t.special()) {
+        specialIds.add(t.id());
+      }
+    }
+    Model m = model instanceof org.promptrecovery4j.tokenizer.model.Unigram u ? u.excluding(specialIds) : model;
+    return copySlow(new Tokenizer(normalizer, preTokenizer, m, postProcessor, decoder, added.withoutSpecialMatching(),
+        config, cleanUpSpaces, maxLength, truncationSide, paddingSide, padId, padToken, padToLength));
+  }
+
   /** A copy that does (or does not) apply transformers' clean_up_tokenization_spaces on decode. */
   public Tokenizer withCleanUpTokenizationSpaces(boolean on) {
     return copySlow(new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, on, maxLength,

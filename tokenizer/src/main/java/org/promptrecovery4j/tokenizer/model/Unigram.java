@@ -25,6 +25,27 @@ public final class Unigram implements Model {
   private final CharTrie trie = new CharTrie();
   private final int[] byteIds = new int[256];
   private boolean unkValueIsText = true;
+  private final boolean[] excluded;
+
+  /**
+   * A copy whose Viterbi search never matches {@code ids} (e.g. special tokens that the text must spell
+   * out as characters, as SentencePiece never matches its control pieces).
+   */
+  public Unigram excluding(java.util.Collection<Integer> ids) {
+    boolean[] ex = excluded.clone();
+    for (int id : ids) {
+      if (id >= 0 && id < ex.length) {
+        ex[id] = true;
+      }
+    }
+    java.util.List<Double> sc = new java.util.ArrayList<>(scores.length);
+    for (double d : scores) {
+      sc.add(d);
+    }
+    Unigram u = new Unigram(java.util.Arrays.asList(pieces), sc, unkId, byteFallback, fuseUnk, ex);
+    u.unkValueIsText = unkValueIsText;
+    return u;
+  }
 
   /** HF reports an unknown piece as the text it covers; SentencePiece as the unk piece. */
   public Unigram withUnkAsPiece() {
@@ -43,6 +64,7 @@ public final class Unigram implements Model {
   public Unigram(List<String> pieces, List<Double> scores, int unkId, boolean byteFallback, boolean fuseUnk,
       boolean[] excluded) {
     this.pieces = pieces.toArray(new String[0]);
+    this.excluded = excluded == null ? new boolean[this.pieces.length] : excluded.clone();
     this.scores = new double[scores.size()];
     this.toId = new HashMap<>(pieces.size() * 2);
     this.unkId = unkId;
