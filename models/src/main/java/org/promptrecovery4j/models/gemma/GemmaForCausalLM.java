@@ -2,14 +2,12 @@ package org.promptrecovery4j.models.gemma;
 
 import java.io.IOException;
 import java.util.List;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.DecoderWeights;
 import org.promptrecovery4j.models.generation.Projection;
-import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.WeightSource;
@@ -80,16 +78,9 @@ public final class GemmaForCausalLM extends CausalLM {
     return o.forward(attention(i, qkv.forward(h)));
   }
 
-  /** GemmaMLP: {@code down(gelu_tanh(gate(x)) * up(x))}. */
+  /** GemmaMLP: {@code down(gelu_tanh(gate(x)) * up(x))}, no biases. */
   private SDVariable mlp(int i, SDVariable h) {
-    String p = "model.layers." + i + ".mlp.";
-    Projection gateUp = Projection.load(weights, p + "gate_up_proj", List.of(p + "gate_proj", p + "up_proj"), false);
-    Projection down = Projection.load(weights, p + "down_proj", false);
-    int inter = config.intermediateSize();
-    SDVariable gu = gateUp.forward(h);
-    SDVariable gate = gu.get(SDIndex.all(), SDIndex.interval(0, inter));
-    SDVariable up = gu.get(SDIndex.all(), SDIndex.interval(inter, 2 * inter));
-    return down.forward(Activations.apply(config.hiddenAct(), gate).mul(up));
+    return gatedMlp("model.layers." + i + ".mlp.", h, config.hiddenAct(), config.intermediateSize(), false);
   }
 
   /** GemmaRMSNorm: {@code x / rms(x) * (1 + w)}, the {@code 1 + w} folded in at load. */

@@ -158,6 +158,22 @@ public abstract class CausalLM implements ForwardModel {
   }
 
   /**
+   * The gated MLP of Llama, Mistral and Gemma: {@code down(act(gate(x)) * up(x))}, with gate and up
+   * fused into one GEMM ({@code <prefix>gate_proj}, {@code <prefix>up_proj}, {@code <prefix>down_proj}).
+   */
+  protected SDVariable gatedMlp(String prefix, SDVariable h, String act, int intermediateSize, boolean bias) {
+    Projection gateUp = Projection.load(weights, prefix + "gate_up_proj",
+        java.util.List.of(prefix + "gate_proj", prefix + "up_proj"), bias);
+    Projection down = Projection.load(weights, prefix + "down_proj", bias);
+    SDVariable gu = gateUp.forward(h);
+    SDVariable gate = gu.get(org.nd4j.autodiff.samediff.SDIndex.all(),
+        org.nd4j.autodiff.samediff.SDIndex.interval(0, intermediateSize));
+    SDVariable up = gu.get(org.nd4j.autodiff.samediff.SDIndex.all(),
+        org.nd4j.autodiff.samediff.SDIndex.interval(intermediateSize, 2 * intermediateSize));
+    return down.forward(org.promptrecovery4j.models.nn.Activations.apply(act, gate).mul(up));
+  }
+
+  /**
    * Self-attention on the fused projection {@code qkv} [N, (H + 2·KV)·headDim] (q heads, then k, then v):
    * rotary on q and k together, the layer's KV cache extended, grouped-query attention without
    * repeating k/v (the G query heads of a KV head are stacked along the query axis), scale

@@ -2,14 +2,12 @@ package org.promptrecovery4j.models.mistral;
 
 import java.io.IOException;
 import java.util.List;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.DecoderWeights;
 import org.promptrecovery4j.models.generation.Projection;
-import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.WeightSource;
@@ -84,15 +82,7 @@ public final class MistralForCausalLM extends CausalLM {
 
   /** MistralMLP: {@code down(act(gate(x)) * up(x))}, gate and up fused. */
   private SDVariable mlp(int i, SDVariable h) {
-    String p = "model.layers." + i + ".mlp.";
-    Projection gateUp = Projection.load(weights, p + "gate_up_proj",
-        List.of(p + "gate_proj", p + "up_proj"), config.mlpBias());
-    Projection down = Projection.load(weights, p + "down_proj", config.mlpBias());
-    int inter = config.intermediateSize();
-    SDVariable gu = gateUp.forward(h);
-    SDVariable gate = gu.get(SDIndex.all(), SDIndex.interval(0, inter));
-    SDVariable up = gu.get(SDIndex.all(), SDIndex.interval(inter, 2 * inter));
-    return down.forward(Activations.apply(config.hiddenAct(), gate).mul(up));
+    return gatedMlp("model.layers." + i + ".mlp.", h, config.hiddenAct(), config.intermediateSize(), config.mlpBias());
   }
 
   private SDVariable rmsNorm(SDVariable x, String weight) {
