@@ -27,6 +27,7 @@ public final class DecoderWeights {
   private final WeightSource source;
   private final DecoderOptions options;
   private long storedBytes;
+  private boolean castsPerUse;
 
   public DecoderWeights(SameDiff sd, WeightSource source, DecoderOptions options) {
     this.sd = sd;
@@ -53,6 +54,11 @@ public final class DecoderWeights {
   /** Bytes of weights held by the graph so far. */
   public long storedBytes() {
     return storedBytes;
+  }
+
+  /** Whether some weight is kept in a 2-byte type and cast to float where it is used. */
+  public boolean castsPerUse() {
+    return castsPerUse;
   }
 
   /** The first of {@code names} the checkpoint holds. */
@@ -167,9 +173,11 @@ public final class DecoderWeights {
       long chunk = 1L << 30;
       for (long from = 0; from < len; from += chunk) {
         long n = Math.min(chunk, len - from);
-        BytePointer src = new BytePointer(source.bytes(t.name(), from, n));
+        java.nio.ByteBuffer mapped = source.bytes(t.name(), from, n);
+        BytePointer src = new BytePointer(mapped);
         src.position(0).limit(n);
         dst.position(offset + from).put(src);
+        WeightSource.unmap(mapped); // the file's pages leave RSS now, not at the next GC
       }
       offset += len;
     }
@@ -179,6 +187,7 @@ public final class DecoderWeights {
       out.close();
       return f;
     }
+    castsPerUse |= keep;
     return out;
   }
 }

@@ -3,6 +3,7 @@ package org.promptrecovery4j.models.generation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,6 +53,18 @@ class CausalLMLogitsTest {
       Map<String, Object> in = DecoderFixtures.inputs("tiny-phi");
       INDArray logits = (INDArray) m.forward((INDArray) in.get("input_ids"), (INDArray) in.get("attention_mask")).get("logits");
       assertThat(logits.shape()).containsExactly(3L, 8L, 100L);
+    }
+  }
+
+  /** Weights kept as stored get no session array cache (with one, their float copies waited for a GC). */
+  @org.junit.jupiter.api.Test
+  void noArrayCacheWhenWeightsAreCastPerUse() throws Exception {
+    Assumptions.assumeTrue(System.getProperty("pr4j.arrayCacheBytes") == null);
+    try (CausalLM kept = Models.loadCausalLM(DecoderFixtures.dir("tiny-llama-gqa3-bf16"),
+            DecoderOptions.defaults().withStorage(WeightStorage.AS_STORED));
+        CausalLM upcast = Models.loadCausalLM(DecoderFixtures.dir("tiny-llama-gqa3-bf16"), DecoderOptions.defaults())) {
+      assertThat(kept.arrayCacheBytes()).isZero();
+      assertThat(upcast.arrayCacheBytes()).isEqualTo(CausalLM.ARRAY_CACHE_BYTES);
     }
   }
 }

@@ -38,6 +38,10 @@ class DecoderBenchTest {
           + ",\"heap_committed_gib\":" + Runtime.getRuntime().totalMemory() / (double) (1L << 30));
       Generator gen = new Generator(model);
       int vocab = model.dims().vocabSize();
+      if (System.getProperty("pr4j.bench.only", "").equals("phases")) {
+        phases(model, vocab, json);
+        return;
+      }
       gen.generate(prompts(1, 16, vocab), GenerationConfig.greedy(2), null); // warm-up
       if (System.getProperty("pr4j.bench.only", "").equals("rss")) {
         json.append(",\"anon_after_run_gib\":").append(rssGib("RssAnon"));
@@ -60,6 +64,36 @@ class DecoderBenchTest {
       json.append(",\"peak_rss_gib\":").append(rssGib("VmHWM")).append('}');
       System.out.println("BENCH " + json);
     }
+  }
+
+  /**
+   * Issue 5's memory measurement: peak RSS after load, after a prefill of 64 tokens, and after 16 decode
+   * steps at batch 1 (each step's anonymous RSS printed as it goes), and the decode speed.
+   */
+  static void phases(CausalLM model, int vocab, StringBuilder json) throws Exception {
+    json.append(",\"peak_after_load_gib\":").append(rssGib("VmHWM"));
+    KvCache[] cache = new KvCache[1];
+    double pre = prefill(model, 1, 64, vocab, cache);
+    json.append(",\"prefill64_s\":").append(pre).append(",\"peak_after_prefill_gib\":").append(rssGib("VmHWM"))
+        .append(",\"anon_after_prefill_gib\":").append(rssGib("RssAnon"));
+    long t0 = System.nanoTime();
+    int steps = 16;
+    for (int s = 0; s < steps; s++) {
+      int t = 64 + s;
+      boolean[][] valid = new boolean[1][t + 1];
+      Arrays.fill(valid[0], true);
+      INDArray bias = AttentionMasks.causal(valid, t, 1, model.dims().groups(), model.dims().slidingWindow());
+      CausalLM.StepOutput out = model.run(Nd4j.createFromArray(5L).reshape(1, 1), new int[][] {{t}}, bias, cache[0], true, true);
+      out.logits().toFloatMatrix();
+      cache[0].close();
+      cache[0] = out.cache();
+      System.out.println("STEP " + s + " anon_gib=" + rssGib("RssAnon") + " peak_gib=" + rssGib("VmHWM"));
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    cache[0].close();
+    json.append(",\"decode16_b1_tok_s\":").append(steps / secs).append(",\"peak_after_decode_gib\":")
+        .append(rssGib("VmHWM")).append(",\"anon_after_decode_gib\":").append(rssGib("RssAnon")).append('}');
+    System.out.println("BENCH " + json);
   }
 
   /** Seconds for one prefill of [b, len] random ids (last-position logits and the cache); the cache goes to {@code keep}. */
