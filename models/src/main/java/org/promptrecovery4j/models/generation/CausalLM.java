@@ -295,8 +295,9 @@ public abstract class CausalLM implements ForwardModel {
   }
 
   /**
-   * Bytes of freed intermediate arrays the graph's session may keep for reuse: {@code -Dpr4j.arrayCacheBytes}
-   * if given, else 1 GiB, or none when weights are kept as stored (see {@link #arrayCacheBytes()}).
+   * Bytes of freed intermediate arrays the graph's session may keep for reuse ({@code -Dpr4j.arrayCacheBytes},
+   * default 1 GiB); a model whose weights are kept as stored gets none unless the property is set (see
+   * {@link #arrayCacheBytes()}).
    */
   public static final long ARRAY_CACHE_BYTES = Long.getLong("pr4j.arrayCacheBytes", 1L << 30);
 
