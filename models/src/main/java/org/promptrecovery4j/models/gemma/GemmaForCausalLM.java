@@ -3,7 +3,6 @@ package org.promptrecovery4j.models.gemma;
 import java.io.IOException;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.DecoderWeights;
@@ -47,10 +46,6 @@ public final class GemmaForCausalLM extends CausalLM {
 
   public GemmaConfig config() {
     return config;
-  }
-
-  private static SDVariable asFloat(SDVariable v) {
-    return v.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT);
   }
 
   /** GemmaModel: embeddings × √hidden (the normalizer in float32, as HF). */

@@ -157,6 +157,12 @@ public abstract class CausalLM implements ForwardModel {
     return sd.concat(0, vs);
   }
 
+  /** {@code v} as float32 (embedding tables kept as stored are bf16/f16). */
+  protected static SDVariable asFloat(SDVariable v) {
+    return v.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT ? v
+        : v.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+  }
+
   /**
    * The gated MLP of Llama, Mistral and Gemma: {@code down(act(gate(x)) * up(x))}, with gate and up
    * fused into one GEMM ({@code <prefix>gate_proj}, {@code <prefix>up_proj}, {@code <prefix>down_proj}).

@@ -3,7 +3,6 @@ package org.promptrecovery4j.models.mistral;
 import java.io.IOException;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.DecoderWeights;
@@ -49,10 +48,6 @@ public final class MistralForCausalLM extends CausalLM {
 
   public MistralConfig config() {
     return config;
-  }
-
-  private static SDVariable asFloat(SDVariable v) {
-    return v.dataType() == DataType.FLOAT ? v : v.castTo(DataType.FLOAT);
   }
 
   @Override
