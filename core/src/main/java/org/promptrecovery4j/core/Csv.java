@@ -45,7 +45,12 @@ public final class Csv {
   /** Reads a CSV file with a header row; rows of the wrong width are an error naming the line. */
   public static Table read(Path file) throws IOException {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      List<List<String>> records = parse(r, file.toString());
+      List<List<String>> records;
+      try {
+        records = parse(r, file.toString());
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new IOException(file + ": not valid UTF-8 text (" + e + ")", e);
+      }
       if (records.isEmpty()) {
         throw new IllegalArgumentException(file + ": empty CSV (no header row)");
       }
