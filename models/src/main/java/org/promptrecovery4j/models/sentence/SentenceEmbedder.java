@@ -24,6 +24,8 @@ public final class SentenceEmbedder {
     }
     this.model = model;
     this.encoder = encoder;
+    // a tokenizer that can emit ids the table has no row for: said once here, refused per text by the model
+    model.encoder().vocabulary().warnIfTokenizerExceeds("the tokenizer", encoder.idLimit());
     this.batchSize = batchSize;
   }
 
