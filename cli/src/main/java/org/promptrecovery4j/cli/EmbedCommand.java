@@ -107,7 +107,7 @@ public final class EmbedCommand implements Callable<Integer> {
     if (!name.endsWith(".jsonl")) {
       throw new IllegalArgumentException(input + ": the input must be .txt, .csv or .jsonl");
     }
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = IdsJson.JSON;
     List<String> texts = new ArrayList<>();
     List<int[]> ids = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
@@ -119,9 +119,17 @@ public final class EmbedCommand implements Callable<Integer> {
         texts.add(n.asText());
       } else if (n.has("input_ids")) {
         JsonNode a = n.get("input_ids");
+        if (!a.isArray()) {
+          throw new IllegalArgumentException(input + ": line " + (i + 1) + ": input_ids must be a list of token ids");
+        }
         int[] row = new int[a.size()];
         for (int k = 0; k < row.length; k++) {
-          row[k] = a.get(k).asInt();
+          String where = input + ": line " + (i + 1) + ": input_ids[" + k + "]";
+          long id = IdsJson.integer(a.get(k), where);
+          if (id != (int) id) { // no table has that many rows; the model names ids within int range
+            throw new IllegalArgumentException(where + ": token id " + id + " is outside every vocabulary (beyond 32-bit ids)");
+          }
+          row[k] = (int) id;
         }
         if (row.length == 0) {
           throw new IllegalArgumentException(input + ": line " + (i + 1) + ": empty input_ids");

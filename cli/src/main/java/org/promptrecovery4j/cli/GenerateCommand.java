@@ -38,7 +38,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
   static final class Input {
     @Option(names = "--input-ids", split = ",", description = "prompt token ids, e.g. 1,2,3")
-    List<Integer> ids;
+    List<String> ids;
 
     @Option(names = "--prompt", description = "prompt text (needs the model's tokenizer)")
     String text;
@@ -98,13 +98,22 @@ public final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--chat needs --prompt");
     }
     PromptCodec codec = input.text != null ? PromptCodecs.required(model) : PromptCodecs.forModel(model);
-    int[] prompt = input.text != null ? codec.promptIds(input.text, chat, responsePrefix)
-        : input.ids.stream().mapToInt(Integer::intValue).toArray();
+    long[] given = input.text != null ? null : parseIds(input.ids);
     DecoderOptions options = DecoderOptions.defaults()
         .withStorage(keepDtype ? DecoderOptions.WeightStorage.AS_STORED : DecoderOptions.WeightStorage.FLOAT32);
     long t0 = System.nanoTime();
     try (CausalLM lm = Models.loadCausalLM(model, options)) {
       long t1 = System.nanoTime();
+      if (codec != null) {
+        lm.vocabulary().warnIfTokenizerExceeds("the tokenizer of " + model, codec.idLimit());
+      }
+      int[] prompt;
+      if (given != null) {
+        lm.vocabulary().check(given, given.length); // before the ids become ints: 4294967297 stays as written
+        prompt = java.util.Arrays.stream(given).mapToInt(id -> (int) id).toArray();
+      } else {
+        prompt = codec.promptIds(input.text, chat, responsePrefix);
+      }
       Set<Integer> eos = noEos ? Set.of() : new HashSet<>(eosIds != null ? eosIds : lm.dims().eosTokenIds());
       GenerationConfig config = GenerationConfig.greedy(maxNewTokens).withEos(eos).withStopStrings(stops)
           .withTruncateLeft(truncateLeft).withRepetitionPenalty(repetitionPenalty);
@@ -131,5 +140,23 @@ public final class GenerateCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** {@code --input-ids} as written: integers, or an error naming the value and its position. */
+  static long[] parseIds(List<String> ids) {
+    long[] out = new long[ids.size()];
+    for (int i = 0; i < out.length; i++) {
+      String s = ids.get(i).trim();
+      try {
+        out[i] = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--input-ids: token id " + s + " at position " + i
+            + " is not an integer token id");
+      }
+    }
+    if (out.length == 0) {
+      throw new IllegalArgumentException("--input-ids: no token ids");
+    }
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 package org.promptrecovery4j.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -14,6 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class IdsJson {
 
+  /** Floats kept as written (BigDecimal), so 1e30 or 1.5 is named in an error, never rounded. */
+  static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
   private final Path file;
   private final JsonNode root;
 
@@ -25,7 +29,7 @@ final class IdsJson {
   static IdsJson read(Path file) throws IOException {
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(file.toFile());
+      root = JSON.readTree(file.toFile());
     } catch (IOException e) {
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
@@ -65,13 +69,23 @@ final class IdsJson {
         JsonNode v = row.get(i);
         if (v.isBoolean()) {
           out[b][i] = v.booleanValue() ? 1 : 0;
-        } else if (v.isIntegralNumber() && v.canConvertToLong()) {
-          out[b][i] = v.longValue();
         } else {
-          throw new IllegalArgumentException(file + ": \"" + key + "\"[" + b + "][" + i + "] is not an integer: " + v);
+          out[b][i] = integer(v, file + ": \"" + key + "\"[" + b + "][" + i + "]");
         }
       }
     }
     return Nd4j.createFromArray(out);
+  }
+
+  /**
+   * A JSON integer as a long; anything else (1.5, 1e30, 9223372036854775808, "7") is an error naming
+   * {@code where} and the value as read, never a silent truncation.
+   */
+  static long integer(JsonNode v, String where) {
+    if (v != null && v.isIntegralNumber() && v.canConvertToLong()) {
+      return v.longValue();
+    }
+    String shown = v == null ? "nothing" : v.isNumber() ? v.numberValue().toString() : v.toString();
+    throw new IllegalArgumentException(where + " is not an integer token id (a 64-bit integer): " + shown);
   }
 }

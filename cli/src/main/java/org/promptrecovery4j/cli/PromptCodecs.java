@@ -54,6 +54,11 @@ final class PromptCodecs {
       }
 
       @Override
+      public int idLimit() {
+        return tok.idLimit();
+      }
+
+      @Override
       public ChatTemplate chatTemplate() {
         // parsed only when --chat asks for it, so an unsupported template does not stop plain prompts
         return template == null ? null

@@ -21,7 +21,8 @@ public interface GraphEncoder {
 
   int hiddenSize();
 
-  int vocabSize();
+  /** The ids the encoder embeds: the rows of its loaded embedding table. */
+  Vocabulary vocabulary();
 
   /** Rows per graph execution at this length, so that one pass's activations stay within budget. */
   int rowsPerPass(int length);
@@ -30,5 +31,5 @@ public interface GraphEncoder {
   double bytesPerRow(int length);
 
   /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
-  Map<String, INDArray> feed(EncoderInputs inputs);
+  Map<String, INDArray> feed(TokenInputs inputs);
 }

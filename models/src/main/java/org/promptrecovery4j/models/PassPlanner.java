@@ -51,15 +51,15 @@ public final class PassPlanner {
    * Runs {@code pass} on row chunks of at most {@code rows} rows (each estimated at {@code bytesPerRow})
    * and concatenates each output along axis 0.
    */
-  public static List<INDArray> inChunks(EncoderInputs in, int rows, double bytesPerRow,
-      Function<EncoderInputs, List<INDArray>> pass) {
+  public static List<INDArray> inChunks(TokenInputs in, int rows, double bytesPerRow,
+      Function<TokenInputs, List<INDArray>> pass) {
     if (in.batch() <= rows) {
       return collectAfter(pass.apply(in), in.batch() * bytesPerRow);
     }
     List<List<INDArray>> parts = new ArrayList<>();
     for (int start = 0; start < in.batch(); start += rows) {
       int end = Math.min(in.batch(), start + rows);
-      parts.add(collectAfter(pass.apply(new EncoderInputs(
+      parts.add(collectAfter(pass.apply(new TokenInputs(
           in.ids().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c'),
           in.mask().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c'))), (end - start) * bytesPerRow));
     }

@@ -370,6 +370,18 @@ public final class Tokenizer {
     return n;
   }
 
+  /**
+   * One more than the largest id encoding can give: the model's vocabulary and every added token (what a
+   * model's embedding table needs rows for).
+   */
+  public int idLimit() {
+    int n = model.vocabSize();
+    for (AddedToken t : added.tokens()) {
+      n = Math.max(n, t.id() + 1);
+    }
+    return n;
+  }
+
   private int idOf(String token) {
     return token == null ? -1 : tokenToId(token);
   }

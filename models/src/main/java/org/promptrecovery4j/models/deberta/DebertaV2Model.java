@@ -19,7 +19,8 @@ import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
-import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.TokenInputs;
+import org.promptrecovery4j.models.Vocabulary;
 import org.promptrecovery4j.models.PassPlanner;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.ModelFormatException;
@@ -57,6 +58,7 @@ public final class DebertaV2Model implements ForwardModel {
   private final int span;
   private final Map<String, SDVariable> rowInputs = new LinkedHashMap<>();
   private SDVariable batchZeros;
+  private Vocabulary vocabulary;
   private SDVariable skewBegin;
   private SDVariable skewEnd;
   private SDVariable skewCols;
@@ -102,6 +104,11 @@ public final class DebertaV2Model implements ForwardModel {
     return new DebertaV2Model(config, weights);
   }
 
+  /** The ids the model embeds: the rows of its loaded {@code word_embeddings}. */
+  public Vocabulary vocabulary() {
+    return vocabulary;
+  }
+
   public DebertaV2Config config() {
     return config;
   }
@@ -133,7 +140,9 @@ public final class DebertaV2Model implements ForwardModel {
   /** DebertaV2Embeddings: word (+ absolute position) (+ token type 0) → embed_proj → LayerNorm → × mask. */
   private SDVariable embeddings(ParameterBinder p, String pre, SDVariable ids, SDVariable mask) {
     int e = config.embeddingSize();
-    SDVariable flat = sd.gather(p.parameter(pre + "word_embeddings.weight"), ids.reshape(-1), 0);
+    SDVariable words = p.parameter(pre + "word_embeddings.weight");
+    vocabulary = Vocabulary.of("DeBERTa", pre + "word_embeddings.weight", words.getArr().size(0), config.vocabSize());
+    SDVariable flat = sd.gather(words, ids.reshape(-1), 0);
     SDVariable x = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) e))));
     if (config.positionBiasedInput()) {
       SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
@@ -264,7 +273,7 @@ public final class DebertaV2Model implements ForwardModel {
   /** The encoder's outputs: {@code last_hidden_state} [B,L,H] and the layers+1 {@code hidden_states}. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, config.vocabSize(), "DeBERTa");
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
     int length = in.length();
     if (config.positionBiasedInput() && length > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
@@ -281,7 +290,7 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   /** One graph execution: the layers+1 hidden states of a checked batch. */
-  private List<INDArray> run(EncoderInputs in) {
+  private List<INDArray> run(TokenInputs in) {
     int length = in.length();
     Map<String, INDArray> feed = new LinkedHashMap<>();
     feed.put(IDS, in.ids());

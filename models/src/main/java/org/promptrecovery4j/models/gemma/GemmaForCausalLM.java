@@ -31,7 +31,7 @@ public final class GemmaForCausalLM extends CausalLM {
   public GemmaForCausalLM(GemmaConfig config, WeightSource weights, DecoderOptions options) {
     super(dims(config), weights, options);
     this.config = config;
-    this.embedTokens = this.weights.table("model.embed_tokens.weight");
+    this.embedTokens = embeddingTable("model.embed_tokens.weight");
     this.norm = this.weights.vector("model.norm.weight", 1.0);
     this.lmHeadWeight = weights.contains("lm_head.weight") && !config.tieWordEmbeddings()
         ? this.weights.matrix("lm_head.weight", List.of("lm_head.weight")) : embedTokens;

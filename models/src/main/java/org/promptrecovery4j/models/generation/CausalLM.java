@@ -14,6 +14,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.ForwardModel;
+import org.promptrecovery4j.models.TokenInputs;
+import org.promptrecovery4j.models.Vocabulary;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Rotary;
 import org.promptrecovery4j.weights.WeightSource;
@@ -74,6 +76,7 @@ public abstract class CausalLM implements ForwardModel {
   private final String[] presentKey;
   private final String[] presentValue;
   private boolean built;
+  private Vocabulary vocabulary;
 
   protected CausalLM(Dims dims, WeightSource source, DecoderOptions options) {
     if (dims.numHeads() % dims.numKvHeads() != 0) {
@@ -107,7 +110,28 @@ public abstract class CausalLM implements ForwardModel {
     return weights.storedBytes();
   }
 
+  /** The ids the model embeds: the rows of its loaded embedding table (set by {@link #embeddingTable}). */
+  public Vocabulary vocabulary() {
+    return vocabulary;
+  }
+
+  /** The model's name in messages: {@code Mistral}, {@code Llama}, {@code Phi}, {@code Gemma}. */
+  public String displayName() {
+    String t = dims.modelType();
+    return t.isEmpty() ? t : Character.toUpperCase(t.charAt(0)) + t.substring(1);
+  }
+
   // ------------------------------------------------------------------------------------------ the parts
+
+  /**
+   * The token embedding table {@code name} in its stored form; its rows are the model's {@link #vocabulary},
+   * what every id fed to the model is checked against.
+   */
+  protected final SDVariable embeddingTable(String name) {
+    SDVariable table = weights.table(name);
+    vocabulary = Vocabulary.of(displayName(), name, table.getArr().size(0), dims.vocabSize());
+    return table;
+  }
 
   /** Token ids [N] (int64) → embeddings [N, hidden] (float). */
   protected abstract SDVariable embed(SDVariable flatIds);
@@ -226,6 +250,7 @@ public abstract class CausalLM implements ForwardModel {
     if (!built) {
       throw new IllegalStateException("graph not built");
     }
+    TokenInputs.checkIds(ids, vocabulary); // [B,S] ids (a decode step: B), cheap next to a step
     int b = (int) ids.size(0);
     int s = (int) ids.size(1);
     int[] flat = new int[b * s];
@@ -343,19 +368,21 @@ public abstract class CausalLM implements ForwardModel {
    */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    int b = (int) inputIds.size(0);
-    int l = (int) inputIds.size(1);
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
+    int b = in.batch();
+    int l = in.length();
+    float[] mask = in.mask().data().asFloat();
     int[][] positions = new int[b][l];
     boolean[][] valid = new boolean[b][l];
     for (int i = 0; i < b; i++) {
       for (int t = 0; t < l; t++) {
         positions[i][t] = t;
-        valid[i][t] = attentionMask == null || attentionMask.getDouble(i, t) != 0;
+        valid[i][t] = mask[i * l + t] != 0;
       }
     }
     INDArray bias = AttentionMasks.causal(valid, 0, l, dims.groups(), dims.slidingWindow());
     Map<String, Object> result = new LinkedHashMap<>();
-    result.put("logits", run(inputIds, positions, bias, null, false, false).logits());
+    result.put("logits", run(in.ids(), positions, bias, null, false, false).logits());
     return result;
   }
 }

@@ -55,6 +55,8 @@ public final class Generator {
       if (p.length == 0) {
         throw new IllegalArgumentException("prompt " + i + " is empty");
       }
+      model.vocabulary().check(p, i); // row = the prompt's index, as given
+
       if (p.length > context) {
         if (!config.truncateLeft()) {
           throw new IllegalArgumentException("prompt " + i + " has " + p.length + " tokens, more than the model's context of "

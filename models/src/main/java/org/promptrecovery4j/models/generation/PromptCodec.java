@@ -10,6 +10,11 @@ public interface PromptCodec extends TokenDecoder {
 
   int[] encode(String text, boolean addSpecialTokens);
 
+  /** One more than the largest id {@link #encode} can give (its vocabulary and added tokens); -1 if unknown. */
+  default int idLimit() {
+    return -1;
+  }
+
   /** The model's chat template, or null when the tokenizer has none. */
   ChatTemplate chatTemplate();
 

@@ -32,7 +32,7 @@ public final class MistralForCausalLM extends CausalLM {
   public MistralForCausalLM(MistralConfig config, WeightSource weights, DecoderOptions options) {
     super(dims(config), weights, options);
     this.config = config;
-    this.embedTokens = this.weights.table("model.embed_tokens.weight");
+    this.embedTokens = embeddingTable("model.embed_tokens.weight");
     this.norm = this.weights.vector("model.norm.weight", 0);
     boolean tied = config.tieWordEmbeddings() || !weights.contains("lm_head.weight");
     this.lmHead = tied ? null : Projection.load(this.weights, "lm_head", false);

@@ -36,7 +36,7 @@ public final class PhiForCausalLM extends CausalLM {
       throw new UnsupportedOperationException("phi with qk_layernorm=true is not supported yet");
     }
     this.config = config;
-    this.embedTokens = this.weights.table("model.embed_tokens.weight");
+    this.embedTokens = embeddingTable("model.embed_tokens.weight");
     this.finalNormWeight = this.weights.vector("model.final_layernorm.weight", 0);
     this.finalNormBias = this.weights.vector("model.final_layernorm.bias", 0);
     this.lmHead = Projection.load(this.weights, "lm_head", weights.contains("lm_head.bias"));

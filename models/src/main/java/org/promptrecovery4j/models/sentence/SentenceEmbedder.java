@@ -24,6 +24,8 @@ public final class SentenceEmbedder {
     }
     this.model = model;
     this.encoder = encoder;
+    // a tokenizer that can emit ids the table has no row for: said once here, refused per text by the model
+    model.encoder().vocabulary().warnIfTokenizerExceeds("the tokenizer", encoder.idLimit());
     this.batchSize = batchSize;
   }
 
@@ -46,6 +48,9 @@ public final class SentenceEmbedder {
 
   /** One embedding row per id sequence, in input order (the pre-tokenized path). */
   public float[][] embedIds(List<int[]> ids) {
+    for (int i = 0; i < ids.size(); i++) {
+      model.encoder().vocabulary().check(ids.get(i), i); // row = the input's index, before batches reorder them
+    }
     int[] order = IntStream.range(0, ids.size()).boxed()
         .sorted(Comparator.comparingInt(i -> ids.get(i).length)).mapToInt(Integer::intValue).toArray();
     float[][] out = new float[ids.size()][];

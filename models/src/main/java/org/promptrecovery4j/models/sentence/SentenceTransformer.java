@@ -14,7 +14,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.TokenInputs;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.GraphEncoder;
 import org.promptrecovery4j.models.PassPlanner;
@@ -157,7 +157,7 @@ public final class SentenceTransformer implements ForwardModel {
   /** {@code token_embeddings} [B, L, d] (encoder output after its final norm) and {@code sentence_embedding} [B, D]. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary());
     String tok = encoder.tokenStates().name();
     List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
       Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());
@@ -171,7 +171,7 @@ public final class SentenceTransformer implements ForwardModel {
 
   /** Sentence embeddings only, [B, D] float32 (what {@code embed} and the metric use). */
   public INDArray embed(INDArray inputIds, INDArray attentionMask) {
-    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, encoder.vocabSize(), "sentence-transformer");
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary());
     return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()),
         chunk -> List.of(encoder.graph().output(encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
         .castTo(DataType.FLOAT);

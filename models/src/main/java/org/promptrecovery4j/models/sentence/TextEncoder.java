@@ -17,6 +17,11 @@ public interface TextEncoder {
     return 0;
   }
 
+  /** One more than the largest id {@link #encode} can give (its vocabulary and added tokens); -1 if unknown. */
+  default int idLimit() {
+    return -1;
+  }
+
   /**
    * A tokenizer's ids with its special tokens (for sentence-t5: {@code </s>} appended), truncated to
    * {@code maxLength} ids with the special tokens kept, as sentence-transformers tokenizes.
@@ -33,6 +38,11 @@ public interface TextEncoder {
       @Override
       public int padId() {
         return pad;
+      }
+
+      @Override
+      public int idLimit() {
+        return tokenizer.idLimit();
       }
     };
   }

@@ -12,7 +12,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.promptrecovery4j.models.EncoderInputs;
+import org.promptrecovery4j.models.TokenInputs;
+import org.promptrecovery4j.models.Vocabulary;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.GraphEncoder;
 import org.promptrecovery4j.models.PassPlanner;
@@ -50,6 +51,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   private final SDVariable mask;
   private final List<String> hiddenStates = new ArrayList<>();
   private SDVariable last;
+  private Vocabulary vocabulary;
   private final Map<Integer, INDArray> bucketCache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<Integer, INDArray> eldest) {
@@ -91,7 +93,9 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
 
   private void build(ParameterBinder p, SDVariable ids) {
     String table = p.resolve("shared.weight", "encoder.embed_tokens.weight");
-    SDVariable flat = sd.gather(p.parameter(table), ids.reshape(-1), 0);
+    SDVariable shared = p.parameter(table);
+    vocabulary = Vocabulary.of("T5", table, shared.getArr().size(0), config.vocabSize());
+    SDVariable flat = sd.gather(shared, ids.reshape(-1), 0);
     SDVariable h = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) config.dModel()))));
     SDVariable bias = positionBias(p, ids).add(Attention.paddingMask(mask));
     for (int i = 0; i < config.numLayers(); i++) {
@@ -195,8 +199,8 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   }
 
   @Override
-  public int vocabSize() {
-    return config.vocabSize();
+  public Vocabulary vocabulary() {
+    return vocabulary;
   }
 
   /** Rows per graph execution at this length (bounded activation memory, see {@link PassPlanner}). */
@@ -211,7 +215,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   }
 
   @Override
-  public Map<String, INDArray> feed(EncoderInputs in) {
+  public Map<String, INDArray> feed(TokenInputs in) {
     Map<String, INDArray> feed = new LinkedHashMap<>();
     feed.put(IDS, in.ids());
     feed.put(MASK, in.mask());
@@ -227,7 +231,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   /** {@code last_hidden_state} [B, L, d_model] (after the final norm) and the layers+1 {@code hidden_states}. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    EncoderInputs in = EncoderInputs.check(inputIds, attentionMask, config.vocabSize(), "T5");
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
     List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
       Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
       List<INDArray> list = new ArrayList<>();
