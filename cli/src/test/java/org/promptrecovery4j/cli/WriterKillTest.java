@@ -157,6 +157,42 @@ class WriterKillTest {
     System.err.printf("WriterKillTest: %d writers in %.1f s%n", cases.size(), (System.nanoTime() - t0) / 1e9);
   }
 
+  /** The raw ways to write a file; in main code only {@link AtomicFiles} may use them. */
+  static final List<String> RAW_WRITES = List.of("Files.write", "Files.newOutputStream", "Files.newBufferedWriter",
+      "Files.copy", "Files.move", "Files.createTempFile", "FileOutputStream", "FileWriter",
+      "PrintWriter", "RandomAccessFile", "StandardOpenOption.WRITE", "StandardOpenOption.APPEND", ".writeValue(");
+
+  @Test
+  void everyWriterOfMainCodeGoesThroughAtomicFiles() throws IOException {
+    Path root = Path.of(System.getProperty("pr4j.root", "..")).toAbsolutePath();
+    List<String> found = new ArrayList<>();
+    List<Path> sources = new ArrayList<>();
+    try (Stream<Path> modules = Files.list(root)) {
+      for (Path m : modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).toList()) {
+        try (Stream<Path> s = Files.walk(m)) {
+          s.filter(p -> p.toString().endsWith(".java") && !p.getFileName().toString().equals("AtomicFiles.java"))
+              .forEach(sources::add);
+        }
+      }
+    }
+    assertThat(sources).as("main sources under " + root).hasSizeGreaterThan(50);
+    {
+      for (Path p : sources) {
+        List<String> lines = Files.readAllLines(p);
+        for (int i = 0; i < lines.size(); i++) {
+          for (String raw : RAW_WRITES) {
+            // "Files.write" but not "AtomicFiles.write"
+            String prefix = Character.isLetter(raw.charAt(0)) ? "(?<!\\w)" : "";
+            if (java.util.regex.Pattern.compile(prefix + java.util.regex.Pattern.quote(raw)).matcher(lines.get(i)).find()) {
+              found.add(root.relativize(p) + ":" + (i + 1) + ": " + lines.get(i).trim());
+            }
+          }
+        }
+      }
+    }
+    assertThat(found).as("files written around AtomicFiles").isEmpty();
+  }
+
   /** The writers, with their inputs made in {@code dir} (detokenize reads tokenize's reference output). */
   static List<Case> cases(Path dir, Path ref) throws IOException {
     Path texts = dir.resolve("texts.txt");
@@ -184,6 +220,8 @@ class WriterKillTest {
             FIXTURES.resolve("torch-bin/tiny-deberta/pytorch_model.bin").toString(), "--output", "OUT"), BYTES),
         new Case("embed", "emb.npy", MAIN, List.of("embed", "--model", st5, "--input", texts.toString(),
             "--output", "OUT", "--batch-size", "8"), WriterKillTest::sameNpy),
+        new Case("embed-jsonl", "emb.jsonl", MAIN, List.of("embed", "--model", st5, "--input", texts.toString(),
+            "--output", "OUT", "--batch-size", "8"), WriterKillTest::sameEmbeddingLines),
         new Case("tokenize", "tok.jsonl", MAIN, List.of("tokenize", "--tokenizer", tokenizer, "--input",
             jsonl.toString(), "--output", "OUT"), BYTES),
         new Case("detokenize", "detok.jsonl", MAIN, List.of("detokenize", "--tokenizer", tokenizer,
@@ -205,6 +243,20 @@ class WriterKillTest {
     assertThat(g).hasSameSizeAs(w).hasSize(40 * 24);
     for (int i = 0; i < g.length; i++) {
       assertThat(g[i]).isCloseTo(w[i], within(1e-5f));
+    }
+  }
+
+  static void sameEmbeddingLines(Path got, Path want) throws IOException {
+    List<String> g = Files.readAllLines(got);
+    List<String> w = Files.readAllLines(want);
+    assertThat(g).hasSize(40).hasSameSizeAs(w);
+    for (int r = 0; r < g.size(); r++) {
+      JsonNode a = JSON.readTree(g.get(r)).get("embedding");
+      JsonNode b = JSON.readTree(w.get(r)).get("embedding");
+      assertThat(a).hasSize(24).hasSameSizeAs(b);
+      for (int i = 0; i < a.size(); i++) {
+        assertThat(a.get(i).floatValue()).isCloseTo(b.get(i).floatValue(), within(1e-5f));
+      }
     }
   }
 
