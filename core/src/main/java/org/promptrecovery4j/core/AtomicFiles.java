@@ -1,17 +1,54 @@
 package org.promptrecovery4j.core;
 
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Writes a file so that a failure leaves nothing half-written: the content goes to a temporary file in
- * the same folder, which is moved over the target only once it is complete.
+ * The one way this project writes an output file: a failure (an exception, a process killed with SIGKILL, and as
+ * far as the file system honours fsync a machine crash) leaves the target either as it was before or complete with
+ * the new content, never half-written.
+ *
+ * <p>How: the content goes to a temporary file {@code .NAME.RANDOM.tmp} in the target's folder (the same file
+ * system, so the rename is atomic). Once complete it is flushed and forced to disk ({@link FileChannel#force}),
+ * moved over the target with {@link StandardCopyOption#ATOMIC_MOVE}, and the folder is forced too (best effort: not
+ * every platform can open a folder) so that the rename itself survives a crash. The temporary file is created with
+ * the default permissions (umask), so the target gets the permissions an ordinary write would give it.
+ *
+ * <p>Stale temporary files: a process killed mid-write leaves its {@code .NAME.*.tmp} behind. They are <b>left
+ * alone</b>, on purpose: a later write of the same target picks a fresh unique name and never reads them, nothing in
+ * the project lists a folder in a way that matches them (they start with a dot and end in {@code .tmp}), and
+ * deleting them when a write starts could delete the temporary file of another process writing the same target at
+ * that moment. Remove them by hand ({@code rm .NAME.*.tmp}) when no writer is running.
+ *
+ * <p>Whole content from one callback: {@link #write}. Content produced piece by piece in the caller's own loop (rows
+ * as they come): {@link #open}, write to {@link Pending#stream()}, then {@link Pending#commit()}; closing without a
+ * commit discards everything.
+ *
+ * <p>Test hook (never set outside tests): with the system property {@value #PAUSE_AFTER_BYTES_PROPERTY} = N, a write
+ * stops once N bytes of content have reached it (or at the commit, if the content is shorter): it flushes those
+ * bytes to the temporary file, creates the file named by {@value #PAUSE_MARKER_PROPERTY} (when set) and sleeps, so
+ * that a test can kill the process at a known point mid-write.
  */
 public final class AtomicFiles {
+
+  /** Test hook: pause a write after this many bytes (see the class comment). */
+  public static final String PAUSE_AFTER_BYTES_PROPERTY = "pr4j.test.atomicFiles.pauseAfterBytes";
+
+  /** Test hook: the file created when a write pauses. */
+  public static final String PAUSE_MARKER_PROPERTY = "pr4j.test.atomicFiles.pauseMarker";
 
   /** Something that writes the whole content to a stream. */
   @FunctionalInterface
@@ -21,28 +58,11 @@ public final class AtomicFiles {
 
   private AtomicFiles() {}
 
+  /** Writes {@code target} atomically with the content {@code writer} gives. */
   public static void write(Path target, Writer writer) throws IOException {
-    Path absolute = target.toAbsolutePath();
-    Path dir = absolute.getParent();
-    if (dir != null) {
-      Files.createDirectories(dir);
-    }
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-    boolean done = false;
-    try {
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-        writer.write(out);
-      }
-      try {
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-        Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
-      }
-      done = true;
-    } finally {
-      if (!done) {
-        Files.deleteIfExists(tmp);
-      }
+    try (Pending p = open(target)) {
+      writer.write(p.stream());
+      p.commit();
     }
   }
 
@@ -52,6 +72,176 @@ public final class AtomicFiles {
       write(target, writer);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Starts an atomic write of {@code target}: write the content to {@link Pending#stream()} as it comes, then
+   * {@link Pending#commit()}. Use in try-with-resources: closing without a commit deletes the temporary file and
+   * leaves the target untouched.
+   */
+  public static Pending open(Path target) throws IOException {
+    return new Pending(target);
+  }
+
+  /** An atomic write in progress: content goes to a temporary file until {@link #commit()}. */
+  public static final class Pending implements Closeable {
+    private final Path target;
+    private final Path dir;
+    private final Path tmp;
+    private final FileChannel channel;
+    private final BufferedOutputStream buffered;
+    private final ContentStream stream;
+    private boolean committed;
+    private boolean closed;
+
+    private Pending(Path target) throws IOException {
+      this.target = target.toAbsolutePath();
+      this.dir = this.target.getParent();
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      Path folder = dir != null ? dir : this.target.getFileSystem().getPath("").toAbsolutePath();
+      String prefix = "." + this.target.getFileName() + ".";
+      Path t;
+      FileChannel ch;
+      while (true) {
+        t = folder.resolve(prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        try {
+          ch = FileChannel.open(t, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+          break;
+        } catch (FileAlreadyExistsException e) {
+          // a name taken (by a stale file of a killed run, say): draw another
+        }
+      }
+      this.tmp = t;
+      this.channel = ch;
+      this.buffered = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+      this.stream = new ContentStream();
+    }
+
+    /** The target this write replaces. */
+    public Path target() {
+      return target;
+    }
+
+    /** The temporary file the content goes to until the commit. */
+    public Path temporaryFile() {
+      return tmp;
+    }
+
+    /**
+     * Where the content goes (buffered). Closing it only flushes it: the file is finished by {@link #commit()}
+     * or discarded by {@link #close()}, so it may be wrapped in writers that close their stream.
+     */
+    public OutputStream stream() {
+      return stream;
+    }
+
+    /** Forces the complete content to disk and moves it over the target; after this the target holds it. */
+    public void commit() throws IOException {
+      if (committed || closed) {
+        throw new IllegalStateException("the write of " + target + " is already " + (committed ? "committed" : "closed"));
+      }
+      buffered.flush();
+      stream.pauseAtCommit();
+      channel.force(true);
+      channel.close();
+      try {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      committed = true;
+      forceDirectory();
+    }
+
+    /** Ends the write: without a {@link #commit()} the temporary file is deleted and the target left as it was. */
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (!committed) {
+        try {
+          channel.close();
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+    }
+
+    /** Makes the rename durable: fsync of the folder, where the platform allows opening one. */
+    private void forceDirectory() {
+      if (dir == null) {
+        return;
+      }
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      } catch (IOException | UnsupportedOperationException e) {
+        // best effort (e.g. Windows cannot open a folder); the file itself is already on disk
+      }
+    }
+
+    /** The stream handed out: counts bytes for the test hook, and close() only flushes. */
+    private final class ContentStream extends OutputStream {
+      private final long pauseAfter = Long.getLong(PAUSE_AFTER_BYTES_PROPERTY, -1L);
+      private long written;
+
+      @Override
+      public void write(int b) throws IOException {
+        if (pauseAfter >= 0 && written >= pauseAfter) {
+          pause();
+        }
+        buffered.write(b);
+        written++;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (pauseAfter >= 0 && written + len >= pauseAfter && len > 0) {
+          int first = (int) (pauseAfter - written);
+          buffered.write(b, off, first);
+          written += first;
+          pause();
+        }
+        buffered.write(b, off, len);
+        written += len;
+      }
+
+      @Override
+      public void flush() throws IOException {
+        buffered.flush();
+      }
+
+      @Override
+      public void close() throws IOException {
+        buffered.flush();
+      }
+
+      void pauseAtCommit() throws IOException {
+        if (pauseAfter >= 0) {
+          pause();
+        }
+      }
+
+      /** The test hook: flush what was written, say so, and wait to be killed. */
+      private void pause() throws IOException {
+        buffered.flush();
+        String marker = System.getProperty(PAUSE_MARKER_PROPERTY);
+        if (marker != null) {
+          Files.createFile(Path.of(marker));
+        }
+        try {
+          while (true) {
+            Thread.sleep(60_000);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("write of " + target + " interrupted while paused by " + PAUSE_AFTER_BYTES_PROPERTY);
+        }
+      }
     }
   }
 }

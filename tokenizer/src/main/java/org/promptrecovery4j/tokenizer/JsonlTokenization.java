@@ -8,16 +8,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import org.promptrecovery4j.core.AtomicFiles;
 
 /**
  * The JSONL jobs behind {@code prompt-recovery tokenize} / {@code detokenize}: each input line
- * gives one output line, in order. The output is written to a temporary file in the same folder
- * and moved into place, so a failure leaves nothing half-written.
+ * gives one output line, in order, streamed through {@link AtomicFiles}: a failure or a kill leaves
+ * the output as it was or complete, never half-written.
  */
 public final class JsonlTokenization {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,17 +81,10 @@ public final class JsonlTokenization {
     if (!Files.isRegularFile(in)) {
       throw new TokenizerException(in + ": no such input file");
     }
-    Path target = out.toAbsolutePath();
-    Path dir = target.getParent();
-    if (dir != null) {
-      Files.createDirectories(dir);
-    }
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-    int n = 0;
-    boolean ok = false;
-    try {
-      try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8);
-          BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+    int[] n = {0};
+    AtomicFiles.write(out, stream -> {
+      Writer w = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
+      try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {
         String line;
         int lineNo = 0;
         while ((line = r.readLine()) != null) {
@@ -109,20 +103,11 @@ public final class JsonlTokenization {
           }
           w.write(JSON.writeValueAsString(job.apply(node, lineNo)));
           w.write('\n');
-          n++;
+          n[0]++;
         }
       }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      ok = true;
-      return n;
-    } finally {
-      if (!ok) {
-        Files.deleteIfExists(tmp);
-      }
-    }
+      w.flush();
+    });
+    return n[0];
   }
 }

@@ -1,7 +1,6 @@
 package org.promptrecovery4j.models.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -10,6 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.deberta.DebertaV2Model;
 import org.promptrecovery4j.models.t5.T5EncoderModel;
+import org.promptrecovery4j.weights.config.ConfigJson;
 import org.promptrecovery4j.weights.config.DebertaV2Config;
 import org.promptrecovery4j.weights.config.ModelConfig;
 import org.promptrecovery4j.weights.config.T5Config;
@@ -40,14 +40,9 @@ public final class EncoderBench {
   /** Timing of one model at one shape. */
   public record Result(String model, int batch, int length, double medianMs, double minMs, int iterations) {}
 
-  public static ModelConfig config(String json) throws IOException {
-    Path tmp = Files.createTempFile("pr4j-bench-config", ".json");
-    try {
-      Files.writeString(tmp, json);
-      return ModelConfig.read(tmp);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+  /** The config of one of the JSON texts above, parsed in memory (no file). */
+  public static ModelConfig config(String json) {
+    return ModelConfig.parse(ConfigJson.parse(Path.of("built-in bench config.json"), json));
   }
 
   public static DebertaV2Model randomDebertaV3Large() throws IOException {

@@ -22,6 +22,20 @@ public final class ConfigJson {
     this.root = root;
   }
 
+  /** A config given as text; {@code origin} names it in error messages (it need not exist as a file). */
+  public static ConfigJson parse(Path origin, String json) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(json);
+    } catch (IOException e) {
+      throw new ModelFormatException(origin + ": not valid JSON: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new ModelFormatException(origin + ": expected a JSON object");
+    }
+    return new ConfigJson(origin, root);
+  }
+
   public static ConfigJson read(Path file) throws IOException {
     JsonNode root;
     try {
