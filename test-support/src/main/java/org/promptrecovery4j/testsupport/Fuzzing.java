@@ -29,20 +29,6 @@ public final class Fuzzing {
   }
 
   private static Path dir;
-  private static final java.util.concurrent.atomic.AtomicLong LOADED = new java.util.concurrent.atomic.AtomicLong();
-  private static final java.util.concurrent.atomic.AtomicLong NAMED = new java.util.concurrent.atomic.AtomicLong();
-  private static final long START = System.nanoTime();
-
-  static {
-    // one line at exit: how many inputs this JVM ran and how they ended (the fuzz reports quote it)
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      long n = LOADED.get() + NAMED.get();
-      if (n > 0) {
-        System.err.printf("fuzz: %d executions in %.0f s (%d loaded, %d named errors)%n", n,
-            (System.nanoTime() - START) / 1e9, LOADED.get(), NAMED.get());
-      }
-    }));
-  }
 
   private Fuzzing() {}
 
@@ -77,9 +63,7 @@ public final class Fuzzing {
   public static void loadedOrNamedError(Path file, Parse parse) throws Exception {
     try {
       parse.run();
-      LOADED.incrementAndGet();
     } catch (IllegalArgumentException | IOException | UncheckedIOException e) {
-      NAMED.incrementAndGet();
       String message = String.valueOf(e.getMessage());
       String name = file.getFileName().toString();
       if (!message.contains(name)) {
