@@ -114,7 +114,12 @@ public final class EmbedCommand implements Callable<Integer> {
       if (lines.get(i).isBlank()) {
         continue;
       }
-      JsonNode n = json.readTree(lines.get(i));
+      JsonNode n;
+      try {
+        n = json.readTree(lines.get(i));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException(input + ": line " + (i + 1) + ": not JSON: " + e.getOriginalMessage(), e);
+      }
       if (n.isTextual()) {
         texts.add(n.asText());
       } else if (n.has("input_ids")) {

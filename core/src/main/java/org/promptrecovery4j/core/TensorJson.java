@@ -146,11 +146,17 @@ public final class TensorJson {
     };
   }
 
-  /** Reads a tensor JSON file: values are {@link INDArray} or {@code List<INDArray>}, in file order. */
+  /**
+   * Reads a tensor JSON file: values are {@link INDArray} or {@code List<INDArray>}, in file order. Every
+   * way a file can be wrong (not JSON, nested deeper than Jackson's limit of 1000, a shape whose product is
+   * not the number of values given, a value that is not a number of the dtype) is an
+   * {@link IOException} or {@link IllegalArgumentException} naming the file and the tensor; the shape is
+   * checked against the values the file holds before anything of its size is allocated.
+   */
   public static Map<String, Object> read(Path file) throws IOException {
     JsonNode root;
-    try {
-      root = MAPPER.readTree(Files.newInputStream(file));
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      root = MAPPER.readTree(in);
     } catch (IOException e) {
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
@@ -175,55 +181,153 @@ public final class TensorJson {
   }
 
   private static INDArray readTensor(Path file, String name, JsonNode n) {
+    String where = file + ": tensor '" + name + "'";
     JsonNode shapeNode = n.get("shape");
     JsonNode data = n.get("data");
     if (shapeNode == null || !shapeNode.isArray() || data == null) {
-      throw new IllegalArgumentException(file + ": tensor '" + name + "' needs \"shape\" and \"data\"");
+      throw new IllegalArgumentException(where + " needs \"shape\" and \"data\"");
+    }
+    if (shapeNode.size() > 32) {
+      throw new IllegalArgumentException(where + " has " + shapeNode.size() + " dimensions (at most 32)");
     }
     long[] shape = new long[shapeNode.size()];
     long count = 1;
+    boolean overflow = false;
     for (int i = 0; i < shape.length; i++) {
-      shape[i] = shapeNode.get(i).asLong();
-      count *= shape[i];
+      JsonNode d = shapeNode.get(i);
+      if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
+        throw new IllegalArgumentException(where + ": shape[" + i + "] = " + d + " is not a size (an integer >= 0)");
+      }
+      shape[i] = d.longValue();
+      try {
+        count = Math.multiplyExact(count, shape[i]);
+      } catch (ArithmeticException e) {
+        overflow = true;
+      }
+    }
+    if (overflow && count != 0) {
+      count = Long.MAX_VALUE; // the product is past any file: refused below as "values for shape"
     }
     String dtype = n.has("dtype") ? n.get("dtype").asText() : "float32";
+    // the values the file holds are counted first: a shape claiming more is refused before any allocation
+    long given = countLeaves(data);
+    if (given != count) {
+      throw new IllegalArgumentException(
+          where + " has " + given + " values for shape " + java.util.Arrays.toString(shape)
+              + (overflow ? " (more values than a long counts)" : " (" + count + " values)"));
+    }
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(where + " has " + count + " values, more than one Java array holds");
+    }
     List<JsonNode> flat = new ArrayList<>((int) count);
     flatten(data, flat);
-    if (flat.size() != count) {
-      throw new IllegalArgumentException(
-          file + ": tensor '" + name + "' has " + flat.size() + " values for shape "
-              + java.util.Arrays.toString(shape));
-    }
     switch (dtype) {
       case "float32", "float16", "bfloat16", "float64" -> {
         float[] v = new float[flat.size()];
         for (int i = 0; i < v.length; i++) {
-          JsonNode x = flat.get(i);
-          v[i] = x.isTextual() ? Float.parseFloat(x.asText()) : x.floatValue();
+          v[i] = floatValue(flat.get(i), where, i);
         }
         return Nd4j.create(v, shape, 'c');
       }
       case "int64", "int32", "int16", "int8", "uint8", "bool" -> {
+        long min = switch (dtype) {
+          case "int32" -> Integer.MIN_VALUE;
+          case "int16" -> Short.MIN_VALUE;
+          case "int8" -> Byte.MIN_VALUE;
+          case "uint8", "bool" -> 0;
+          default -> Long.MIN_VALUE;
+        };
+        long max = switch (dtype) {
+          case "int32" -> Integer.MAX_VALUE;
+          case "int16" -> Short.MAX_VALUE;
+          case "int8" -> Byte.MAX_VALUE;
+          case "uint8" -> 255;
+          case "bool" -> 1;
+          default -> Long.MAX_VALUE;
+        };
         long[] v = new long[flat.size()];
         for (int i = 0; i < v.length; i++) {
           JsonNode x = flat.get(i);
-          v[i] = x.isBoolean() ? (x.booleanValue() ? 1 : 0) : x.longValue();
+          if (x.isBoolean()) {
+            v[i] = x.booleanValue() ? 1 : 0;
+          } else if (x.isIntegralNumber() && x.canConvertToLong() && x.longValue() >= min && x.longValue() <= max) {
+            v[i] = x.longValue();
+          } else {
+            throw new IllegalArgumentException(where + ": value " + i + " = " + shown(x) + " is not a " + dtype);
+          }
         }
         INDArray a = Nd4j.createFromArray(v).reshape(shape);
         return dtype.equals("int64") ? a : a.castTo(dtype.equals("bool") ? DataType.BOOL : DataType.INT);
       }
-      default -> throw new IllegalArgumentException(
-          file + ": tensor '" + name + "' has unknown dtype '" + dtype + "'");
+      default -> throw new IllegalArgumentException(where + " has unknown dtype '"
+          + (dtype.length() > 40 ? dtype.substring(0, 40) + "..." : dtype) + "'");
     }
   }
 
-  private static void flatten(JsonNode n, List<JsonNode> out) {
-    if (n.isArray()) {
-      for (JsonNode c : n) {
-        flatten(c, out);
+  private static float floatValue(JsonNode x, String where, int i) {
+    if (x.isNumber()) {
+      return x.floatValue();
+    }
+    if (x.isTextual()) {
+      switch (x.asText()) {
+        case "NaN", "nan":
+          return Float.NaN;
+        case "Infinity", "inf":
+          return Float.POSITIVE_INFINITY;
+        case "-Infinity", "-inf":
+          return Float.NEGATIVE_INFINITY;
+        default:
+          break;
       }
-    } else {
+    }
+    throw new IllegalArgumentException(where + ": value " + i + " = " + shown(x)
+        + " is not a number (nor \"NaN\", \"Infinity\", \"-Infinity\")");
+  }
+
+  /** A JSON value for a message, cut to 40 characters. */
+  private static String shown(JsonNode x) {
+    String s = String.valueOf(x);
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+  }
+
+  /** The number of non-array values in {@code n}, without recursion. */
+  private static long countLeaves(JsonNode n) {
+    long count = 0;
+    java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+    todo.push(n);
+    while (!todo.isEmpty()) {
+      JsonNode x = todo.pop();
+      if (x.isArray()) {
+        for (JsonNode c : x) {
+          todo.push(c);
+        }
+      } else {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** The non-array values of {@code n} in order, without recursion. */
+  private static void flatten(JsonNode n, List<JsonNode> out) {
+    java.util.ArrayDeque<Iterator<JsonNode>> stack = new java.util.ArrayDeque<>();
+    if (!n.isArray()) {
       out.add(n);
+      return;
+    }
+    stack.push(n.elements());
+    while (!stack.isEmpty()) {
+      Iterator<JsonNode> it = stack.peek();
+      if (!it.hasNext()) {
+        stack.pop();
+        continue;
+      }
+      JsonNode c = it.next();
+      if (c.isArray()) {
+        stack.push(c.elements());
+      } else {
+        out.add(c);
+      }
     }
   }
 }

@@ -84,10 +84,18 @@ public final class JsonlTokenization {
     int[] n = {0};
     AtomicFiles.write(out, stream -> {
       Writer w = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
+      int lineNo = 0;
       try (BufferedReader r = Files.newBufferedReader(in, StandardCharsets.UTF_8)) {
         String line;
-        int lineNo = 0;
-        while ((line = r.readLine()) != null) {
+        while (true) {
+          try {
+            line = r.readLine();
+          } catch (java.nio.charset.CharacterCodingException e) {
+            throw new TokenizerException(in + " line " + (lineNo + 1) + " or soon after: not valid UTF-8", e);
+          }
+          if (line == null) {
+            break;
+          }
           lineNo++;
           if (line.isBlank()) {
             continue;

@@ -60,7 +60,7 @@ public final class TokenizerJson {
     JsonNode at = root.get("added_tokens");
     if (at != null && at.isArray()) {
       for (JsonNode t : at) {
-        addedTokens.add(new AddedToken(t.path("id").asInt(), t.path("content").asText(),
+        addedTokens.add(new AddedToken(id(t.get("id"), "added token"), t.path("content").asText(),
             t.path("special").asBoolean(false), t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
             t.path("single_word").asBoolean(false), t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
       }
@@ -81,7 +81,7 @@ public final class TokenizerJson {
       return Pattern.compile(Pattern.quote(p.get("String").asText()));
     }
     if (p.has("Regex")) {
-      return Pattern.compile(p.get("Regex").asText(), Pattern.UNICODE_CHARACTER_CLASS);
+      return FileRegex.compile(p.get("Regex").asText(), Pattern.UNICODE_CHARACTER_CLASS);
     }
     throw new TokenizerException("pattern is neither String nor Regex: " + p);
   }
@@ -240,6 +240,15 @@ public final class TokenizerJson {
     }
   }
 
+  /** A token id: an integer from 0 to 2^31-1, else a named error. */
+  static int id(JsonNode n, String what) {
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+      String w = what.length() > 60 ? what.substring(0, 60) + "..." : what;
+      throw new TokenizerException(w + ": id " + n + " is not an integer from 0 to 2^31-1");
+    }
+    return n.intValue();
+  }
+
   static String textOrNull(JsonNode n) {
     return n == null || n.isNull() ? null : n.asText();
   }
@@ -252,7 +261,7 @@ public final class TokenizerJson {
     Iterator<Map.Entry<String, JsonNode>> it = v.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
-      m.put(e.getKey(), e.getValue().asInt());
+      m.put(e.getKey(), id(e.getValue(), "vocab entry '" + e.getKey() + "'"));
     }
     return new Vocab(m);
   }
@@ -275,7 +284,7 @@ public final class TokenizerJson {
           int[] ids = new int[d.path("ids").size()];
           List<String> toks = new ArrayList<>();
           for (int i = 0; i < ids.length; i++) {
-            ids[i] = d.path("ids").get(i).asInt();
+            ids[i] = id(d.path("ids").get(i), "TemplateProcessing special token");
             toks.add(d.path("tokens").get(i).asText());
           }
           specials.put(e.getKey(), new PostProcessors.SpecialTokenDef(d.path("id").asText(e.getKey()), ids, toks));
@@ -286,8 +295,8 @@ public final class TokenizerJson {
       case "RobertaProcessing": {
         JsonNode sep = n.get("sep");
         JsonNode cls = n.get("cls");
-        return new PostProcessors.ClsSep(new Token(cls.get(1).asInt(), cls.get(0).asText()),
-            new Token(sep.get(1).asInt(), sep.get(0).asText()), type.equals("RobertaProcessing"));
+        return new PostProcessors.ClsSep(new Token(id(cls.get(1), type + " cls"), cls.get(0).asText()),
+            new Token(id(sep.get(1), type + " sep"), sep.get(0).asText()), type.equals("RobertaProcessing"));
       }
       case "ByteLevel":
         return new PostProcessors.Identity();

@@ -475,6 +475,9 @@ public final class Tokenizers {
         continue;
       }
       String p = sp.pieces.get(i);
+      if (p.isEmpty()) {
+        continue; // an empty piece is no merge of two
+      }
       for (int k = p.offsetByCodePoints(0, 1); k < p.length(); k = p.offsetByCodePoints(k, 1)) {
         Integer a = vocabMap.get(p.substring(0, k));
         Integer b = vocabMap.get(p.substring(k));

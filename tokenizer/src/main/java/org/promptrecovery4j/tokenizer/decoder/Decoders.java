@@ -7,7 +7,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.promptrecovery4j.tokenizer.pretokenizer.ByteLevelAlphabet;
 
@@ -77,7 +76,7 @@ public final class Decoders {
     public List<String> decodeChain(List<String> tokens) {
       List<String> out = new ArrayList<>(tokens.size());
       for (String t : tokens) {
-        out.add(pattern.matcher(t).replaceAll(Matcher.quoteReplacement(content)));
+        out.add(org.promptrecovery4j.tokenizer.FileRegex.replaceAll(pattern, t, content));
       }
       return out;
     }

@@ -177,7 +177,7 @@ public final class Bpe implements Model {
         ids[n++] = unkId;
         lastWasUnk = true;
       } else {
-        throw new IllegalArgumentException("BPE: character U+" + Integer.toHexString(cp).toUpperCase()
+        throw new org.promptrecovery4j.tokenizer.TokenizerException("BPE: character U+" + Integer.toHexString(cp).toUpperCase()
             + " not in the vocabulary and no unk token");
       }
     }

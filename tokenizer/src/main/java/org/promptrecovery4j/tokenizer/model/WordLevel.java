@@ -21,7 +21,7 @@ public final class WordLevel implements Model {
     } else if (unkToken != null && vocab.id(unkToken) >= 0) {
       out.add(new Token(vocab.id(unkToken), unkToken));
     } else {
-      throw new IllegalArgumentException("WordLevel: '" + word + "' not in the vocabulary and no unk token");
+      throw new org.promptrecovery4j.tokenizer.TokenizerException("WordLevel: '" + word + "' not in the vocabulary and no unk token");
     }
   }
 

@@ -3,7 +3,6 @@ package org.promptrecovery4j.tokenizer.normalizer;
 import java.text.Normalizer.Form;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The HuggingFace {@code tokenizers} normalizers. */
@@ -104,7 +103,7 @@ public final class Normalizers {
 
     @Override
     public String normalize(String text) {
-      return pattern.matcher(text).replaceAll(Matcher.quoteReplacement(content));
+      return org.promptrecovery4j.tokenizer.FileRegex.replaceAll(pattern, text, content);
     }
   }
 

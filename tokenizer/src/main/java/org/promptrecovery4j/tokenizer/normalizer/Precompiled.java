@@ -118,6 +118,10 @@ public final class Precompiled implements Normalizer {
   }
 
   private String replacement(int index) {
+    if (index < 0 || index >= normalized.length) {
+      throw new org.promptrecovery4j.tokenizer.TokenizerException("precompiled charsmap: replacement offset " + index
+          + " is outside its " + normalized.length + "-byte string table");
+    }
     int end = index;
     while (end < normalized.length && normalized[end] != 0) {
       end++;

@@ -18,8 +18,11 @@ public final class PreTokenizers {
 
   /** Spans (start, end, isMatch) of regex matches and the gaps between them. */
   static List<int[]> regexSpans(Pattern p, String s, boolean invert) {
+    return regexSpans(p.matcher(s), s, invert);
+  }
+
+  static List<int[]> regexSpans(Matcher m, String s, boolean invert) {
     List<int[]> spans = new ArrayList<>();
-    Matcher m = p.matcher(s);
     int prev = 0;
     while (m.find()) {
       if (m.end() == m.start()) {
@@ -127,7 +130,13 @@ public final class PreTokenizers {
   public record Split(Pattern pattern, SplitBehavior behavior, boolean invert) implements PreTokenizer {
     @Override
     public void split(String piece, boolean atStart, List<String> out) {
-      behavior.apply(piece, regexSpans(pattern, piece, invert), out);
+      List<int[]> spans;
+      try {
+        spans = regexSpans(org.promptrecovery4j.tokenizer.FileRegex.matcher(pattern, piece), piece, invert);
+      } catch (StackOverflowError e) {
+        throw org.promptrecovery4j.tokenizer.FileRegex.tooDeep(pattern, piece);
+      }
+      behavior.apply(piece, spans, out);
     }
   }
 

@@ -26,7 +26,7 @@ public final class PostProcessors {
         if (it.isSequence()) {
           List<Token> seq = it.name().equals("A") ? a : b;
           if (seq == null) {
-            throw new IllegalArgumentException("TemplateProcessing: sequence " + it.name() + " missing");
+            throw new org.promptrecovery4j.tokenizer.TokenizerException("TemplateProcessing: sequence " + it.name() + " missing");
           }
           for (Token t : seq) {
             out.add(new Piece(t, it.typeId(), false));
@@ -34,7 +34,7 @@ public final class PostProcessors {
         } else {
           SpecialTokenDef d = specials.get(it.name());
           if (d == null) {
-            throw new IllegalArgumentException("TemplateProcessing: special token '" + it.name() + "' not defined");
+            throw new org.promptrecovery4j.tokenizer.TokenizerException("TemplateProcessing: special token '" + it.name() + "' not defined");
           }
           for (int i = 0; i < d.ids().length; i++) {
             out.add(new Piece(new Token(d.ids()[i], d.tokens().get(i)), it.typeId(), true));

@@ -129,6 +129,9 @@ public final class SentencePieceModel {
     if (m.pieces.isEmpty()) {
       throw new IllegalArgumentException("no pieces");
     }
+    if (m.unkId < 0 || m.unkId >= m.pieces.size()) {
+      throw new IllegalArgumentException("unk_id " + m.unkId + " is outside the " + m.pieces.size() + " pieces");
+    }
     // sentencepiece ids: -1 disables; sanitize out-of-range
     if (m.bosId >= m.pieces.size()) {
       m.bosId = -1;
