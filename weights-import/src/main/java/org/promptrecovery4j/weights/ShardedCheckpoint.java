@@ -96,7 +96,7 @@ public final class ShardedCheckpoint implements WeightSource {
     } catch (java.nio.file.InvalidPathException ex) {
       throw new ModelFormatException(index + ": tensor '" + tensor + "' names an invalid shard path '" + fileName + "'");
     }
-    if (fileName.isEmpty() || Path.of(fileName).isAbsolute() || !p.getParent().equals(folder)) {
+    if (fileName.isEmpty() || Path.of(fileName).isAbsolute() || !folder.equals(p.getParent())) {
       throw new ModelFormatException(index + ": tensor '" + tensor + "' names shard '" + fileName
           + "' outside the model folder " + folder + " (refused)");
     }

@@ -69,7 +69,11 @@ public final class ConfigJson {
   }
 
   private ModelFormatException wrong(String key, String expected) {
-    return new ModelFormatException(file + ": \"" + key + "\" should be " + expected + ", is " + root.get(key));
+    String value = String.valueOf(root.get(key));
+    if (value.length() > 200) {
+      value = value.substring(0, 200) + "...";
+    }
+    return new ModelFormatException(file + ": \"" + key + "\" should be " + expected + ", is " + value);
   }
 
   public int getInt(String key, int defaultValue) {

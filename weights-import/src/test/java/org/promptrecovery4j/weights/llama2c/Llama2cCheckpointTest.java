@@ -36,7 +36,7 @@ class Llama2cCheckpointTest {
     Path cut = tmp.resolve("cut.bin");
     Files.write(cut, Arrays.copyOf(all, all.length - 100));
     assertThatThrownBy(() -> Llama2cCheckpoint.open(cut)).isInstanceOf(ModelFormatException.class)
-        .hasMessageContaining("ends inside tensor");
+        .hasMessageContaining("ends inside the tensors");
     Path other = tmp.resolve("x.bin");
     Files.write(other, new byte[] {1, 2, 3});
     assertThat(Llama2cCheckpoint.looksLike(other)).isFalse();
