@@ -82,6 +82,22 @@ class SizeChecksTest {
   }
 
   @Test
+  void oversizedIndexAndConfigAreRefusedBeforeParsing() throws IOException {
+    Path index = tmp.resolve("model.safetensors.index.json");
+    try (var ch = java.nio.channels.FileChannel.open(index, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {' '}), ShardedCheckpoint.MAX_INDEX_BYTES); // sparse
+    }
+    assertThatThrownBy(() -> ShardedCheckpoint.open(index, SafetensorsFile::open))
+        .isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("model.safetensors.index.json: 67108865 bytes, more than the 67108864");
+    Path config = tmp.resolve("config.json");
+    Files.move(index, config);
+    assertThatThrownBy(() -> org.promptrecovery4j.weights.config.ModelConfig.read(config))
+        .isInstanceOf(ModelFormatException.class).hasMessageContaining("config.json: 67108865 bytes, more than the");
+  }
+
+  @Test
   void shardPathClimbingToTheFilesystemRootIsRefused() throws IOException {
     Path index = tmp.resolve("model.safetensors.index.json");
     Files.writeString(index, "{\"weight_map\":{\"w\":\"" + "../".repeat(64) + "\"}}");
