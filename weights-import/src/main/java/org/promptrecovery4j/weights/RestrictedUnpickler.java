@@ -125,10 +125,13 @@ final class RestrictedUnpickler {
   private final List<Integer> marks = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
   private int opOffset;
+  /** Values dict keys may still visit, for the whole pickle (see {@link #key}). */
+  private final long[] keyBudget;
 
   private RestrictedUnpickler(ByteBuffer in, Handler handler) {
     this.in = in.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     this.handler = handler;
+    this.keyBudget = new long[] {KEY_BUDGET_PER_CALL + 16L * in.remaining()};
   }
 
   /**
@@ -457,14 +460,40 @@ final class RestrictedUnpickler {
     return items;
   }
 
-  /** Dict keys and set members must be hashable as in Python: scalars and tuples of them (never cyclic). */
+  /**
+   * Dict keys and set members must be hashable as in Python: scalars and tuples of them (never cyclic). The
+   * check walks the key as hashing it would, counting the values it visits against a budget for the whole
+   * pickle: tuples that share members through the memo can make a key of a few bytes whose tree has 2^64
+   * nodes, which hashing would never finish.
+   */
   private Object key(Object k) {
-    return key(k, 0);
+    try {
+      return hashable(k, 0, keyBudget);
+    } catch (PickleException e) {
+      throw error(e.getMessage());
+    }
   }
 
-  private Object key(Object k, int depth) {
+  /**
+   * {@code k} checked as a dict key of a handler ({@code OrderedDict} items), with a budget of its own;
+   * {@code where} names the opcode in the error.
+   */
+  static Object hashable(Object k, String where) {
+    try {
+      return hashable(k, 0, new long[] {KEY_BUDGET_PER_CALL});
+    } catch (PickleException e) {
+      throw new PickleException(e.getMessage() + " (" + where + ")");
+    }
+  }
+
+  private static final long KEY_BUDGET_PER_CALL = 1_000_000;
+
+  private static Object hashable(Object k, int depth, long[] budget) {
     if (depth > MAX_KEY_DEPTH) {
-      throw error("dict key nested more than " + MAX_KEY_DEPTH + " tuples deep");
+      throw new PickleException("dict key nested more than " + MAX_KEY_DEPTH + " tuples deep");
+    }
+    if (--budget[0] < 0) {
+      throw new PickleException("dict keys too large to hash (tuples sharing members through the memo?)");
     }
     if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Double
         || k instanceof Boolean || k instanceof Global) {
@@ -472,14 +501,14 @@ final class RestrictedUnpickler {
     }
     if (k instanceof Tuple t) {
       for (Object o : t.items()) {
-        key(o, depth + 1);
+        hashable(o, depth + 1, budget);
       }
       return k;
     }
     if (k instanceof byte[] b) {
       return new Tuple(List.of(Arrays.toString(b)));
     }
-    throw error("unhashable dict key of type " + typeName(k));
+    throw new PickleException("unhashable dict key of type " + typeName(k));
   }
 
   /** A short, bounded rendering of a pickled value for messages (never recursive beyond a few levels). */

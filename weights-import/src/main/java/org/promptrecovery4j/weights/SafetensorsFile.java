@@ -137,10 +137,16 @@ public final class SafetensorsFile implements WeightSource {
         throw new ModelFormatException(where + " has an invalid shape " + shapeNode);
       }
       shape[i] = d.asLong();
-      numel = Math.multiplyExact(numel, shape[i]);
+      try {
+        numel = Math.multiplyExact(numel, shape[i]);
+      } catch (ArithmeticException overflow) {
+        throw new ModelFormatException(where + " has a shape " + shapeNode + " whose element count overflows a"
+            + " 64-bit integer (corrupt header)");
+      }
     }
     JsonNode offs = t.get("data_offsets");
-    if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber()) {
+    if (!offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber() || !offs.get(0).canConvertToLong()
+        || !offs.get(1).canConvertToLong()) {
       throw new ModelFormatException(where + " has non-integer data_offsets " + offs);
     }
     long begin = offs.get(0).asLong();
@@ -152,7 +158,11 @@ public final class SafetensorsFile implements WeightSource {
       throw new ModelFormatException(where + " has data_offsets [" + begin + ", " + end
           + "] outside the data section (" + dataSize + " bytes): the file is truncated or corrupt");
     }
-    long expected = Math.multiplyExact(numel, (long) dtype.byteSize());
+    if (numel > Long.MAX_VALUE / dtype.byteSize()) {
+      throw new ModelFormatException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
+          + " needs more than 2^63 bytes (corrupt header)");
+    }
+    long expected = numel * dtype.byteSize();
     if (end - begin != expected) {
       throw new ModelFormatException(where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype
           + " needs " + expected + " bytes but data_offsets [" + begin + ", " + end + "] hold " + (end - begin));

@@ -35,8 +35,15 @@ public final class ShardedCheckpoint implements WeightSource {
     this.shards = shards;
   }
 
+  /** The largest index read (it is parsed into memory): real ones are tens of KB (one line a tensor). */
+  public static final long MAX_INDEX_BYTES = 64L << 20;
+
   public static ShardedCheckpoint open(Path index, ShardOpener opener) throws IOException {
     JsonNode root;
+    if (Files.size(index) > MAX_INDEX_BYTES) {
+      throw new ModelFormatException(index + ": " + Files.size(index) + " bytes, more than the " + MAX_INDEX_BYTES
+          + " a shard index can plausibly need (not an index?)");
+    }
     try {
       root = new ObjectMapper().readTree(index.toFile());
     } catch (IOException e) {
@@ -96,7 +103,7 @@ public final class ShardedCheckpoint implements WeightSource {
     } catch (java.nio.file.InvalidPathException ex) {
       throw new ModelFormatException(index + ": tensor '" + tensor + "' names an invalid shard path '" + fileName + "'");
     }
-    if (fileName.isEmpty() || Path.of(fileName).isAbsolute() || !p.getParent().equals(folder)) {
+    if (fileName.isEmpty() || Path.of(fileName).isAbsolute() || !folder.equals(p.getParent())) {
       throw new ModelFormatException(index + ": tensor '" + tensor + "' names shard '" + fileName
           + "' outside the model folder " + folder + " (refused)");
     }

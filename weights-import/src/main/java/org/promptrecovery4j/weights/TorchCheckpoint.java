@@ -72,6 +72,18 @@ public final class TorchCheckpoint implements WeightSource {
   static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
   static final long LEGACY_PROTOCOL = 1001;
 
+  /**
+   * The largest {@code data.pkl} read (it is read into memory): a state dict's pickle holds names and shapes,
+   * a few hundred bytes a tensor (Mistral-7B: about 30 KB); 256 MiB is far above any real one.
+   */
+  static final long MAX_PICKLE_BYTES = 1L << 28;
+
+  /**
+   * A strided view that reads more bytes than its storage holds (stride 0, overlapping rows: an
+   * {@code expand()}ed tensor) is copied out in full on reading; above this size it is refused on open.
+   */
+  static final long MAX_EXPANDED_VIEW_BYTES = 1L << 24;
+
   /** Where one storage's bytes are: a file offset, or an in-memory copy (inflated zip entry). */
   private record Storage(String key, long fileOffset, byte[] heap, long byteSize) {}
 
@@ -154,7 +166,12 @@ public final class TorchCheckpoint implements WeightSource {
     String archive = prefix;
     boolean torchScript = entries.containsKey(prefix + "constants.pkl")
         || entries.keySet().stream().anyMatch(n -> n.startsWith(archive + "code/"));
-    byte[] pkl = zip.readEntry(ch, entries.get(prefix + "data.pkl"));
+    ZipDirectory.Entry pklEntry = entries.get(prefix + "data.pkl");
+    if (pklEntry.size() > MAX_PICKLE_BYTES) {
+      throw new ModelFormatException(file + ": " + prefix + "data.pkl claims " + pklEntry.size() + " bytes, more than the "
+          + MAX_PICKLE_BYTES + " a state dict's pickle can plausibly need (corrupt or not a state dict)");
+    }
+    byte[] pkl = zip.readEntry(ch, pklEntry);
     TorchHandler handler = new TorchHandler();
     Object root;
     try {
@@ -259,7 +276,7 @@ public final class TorchCheckpoint implements WeightSource {
       } catch (ArithmeticException ex) {
         bytes = -1;
       }
-      if (n < 0 || bytes < 0 || pos + 8 + bytes > size) {
+      if (n < 0 || bytes < 0 || bytes > size - pos - 8) {
         throw new ModelFormatException(file + ": storage '" + key + "' declares " + n + " elements at offset " + pos
             + ", beyond the end of the file (" + size + " bytes): truncated or corrupt");
       }
@@ -383,6 +400,12 @@ public final class TorchCheckpoint implements WeightSource {
         }
       }
       long byteLength = Math.multiplyExact(numel, (long) es);
+      if (!contiguous && byteLength > limit - base && byteLength > MAX_EXPANDED_VIEW_BYTES) {
+        throw new ModelFormatException(where + " (" + dtype + " " + Arrays.toString(size) + ", strides "
+            + Arrays.toString(stride) + ") is a strided view of " + byteLength + " bytes over a storage of "
+            + (limit - base) + " bytes (stride 0 or overlapping): refused above " + MAX_EXPANDED_VIEW_BYTES
+            + " bytes; save it with .contiguous() (or .clone())");
+      }
       long offset = contiguous && s.heap() == null ? s.fileOffset() + byteStart : -1;
       TensorInfo info = new TensorInfo(name, dtype, size.clone(), file, offset, byteLength);
       return new Tensor(info, s, byteStart, stride.clone(), contiguous);
@@ -511,6 +534,9 @@ public final class TorchCheckpoint implements WeightSource {
     int es = info.dtype().byteSize();
     long[] size = info.shape();
     long[] stride = t.strides();
+    if (info.byteLength() == 0) {
+      return ByteBuffer.allocate(0);
+    }
     long span = 0;
     for (int d = 0; d < size.length; d++) {
       span += (size[d] - 1) * stride[d];
@@ -645,7 +671,7 @@ public final class TorchCheckpoint implements WeightSource {
               if (!(p instanceof Tuple t) || t.size() != 2) {
                 throw new PickleException("malformed items for " + what);
               }
-              d.put(t.get(0), t.get(1));
+              d.put(RestrictedUnpickler.hashable(t.get(0), what), t.get(1));
             }
           } else if (args.size() != 0) {
             throw new PickleException("unexpected arguments for " + what);

@@ -79,7 +79,7 @@ final class ZipDirectory {
         throw new ModelFormatException(file + ": zip64 archive without a zip64 locator (corrupt)");
       }
       long z64 = loc.getLong(8);
-      if (z64 < 0 || z64 + 56 > eocdPos - 20) {
+      if (z64 < 0 || z64 > eocdPos - 20 - 56) {
         throw new ModelFormatException(file + ": zip64 end record offset " + z64 + " is outside the file (corrupt)");
       }
       ByteBuffer rec = read(ch, z64, 56);
@@ -91,7 +91,7 @@ final class ZipDirectory {
       dirOffset = rec.getLong(48);
       dirEnd = z64;
     }
-    if (dirSize < 0 || dirOffset < 0 || dirSize > MAX_DIRECTORY_BYTES || dirOffset + dirSize > dirEnd
+    if (dirSize < 0 || dirOffset < 0 || dirSize > MAX_DIRECTORY_BYTES || dirOffset > dirEnd - dirSize
         || count < 0 || count > dirSize / 46) {
       throw new ModelFormatException(file + ": zip central directory (" + count + " entries, " + dirSize
           + " bytes at " + dirOffset + ") does not fit in the file: truncated or corrupt");
@@ -144,7 +144,7 @@ final class ZipDirectory {
         e += 4 + len;
       }
       p += 46 + nameLen + extraLen + commentLen;
-      if (csize < 0 || usize < 0 || localOffset < 0 || localOffset + 30 > dirOffset) {
+      if (csize < 0 || usize < 0 || localOffset < 0 || localOffset > dirOffset - 30) {
         throw new ModelFormatException(file + ": zip entry '" + name + "' has a local header offset "
             + localOffset + " outside the file's data (truncated or corrupt)");
       }
@@ -154,7 +154,7 @@ final class ZipDirectory {
             + localOffset + " (corrupt)");
       }
       long dataOffset = localOffset + 30 + (local.getShort(26) & 0xffff) + (local.getShort(28) & 0xffff);
-      if (dataOffset + csize > dirOffset) {
+      if (csize > dirOffset - dataOffset) {
         throw new ModelFormatException(file + ": zip entry '" + name + "' (" + csize + " bytes at " + dataOffset
             + ") goes beyond the archive's data (truncated or corrupt)");
       }

@@ -140,6 +140,9 @@ public final class DebertaV2Model implements ForwardModel {
   /** DebertaV2Embeddings: word (+ absolute position) (+ token type 0) → embed_proj → LayerNorm → × mask. */
   private SDVariable embeddings(ParameterBinder p, String pre, SDVariable ids, SDVariable mask) {
     int e = config.embeddingSize();
+    p.expectShape(pre + "word_embeddings.weight", "embedding_size " + e, -1, e);
+    p.expectShape(pre + "position_embeddings.weight", "embedding_size " + e, -1, e);
+    p.expectShape(pre + "LayerNorm.weight", "hidden_size " + config.hiddenSize(), config.hiddenSize());
     SDVariable words = p.parameter(pre + "word_embeddings.weight");
     vocabulary = Vocabulary.of("DeBERTa", pre + "word_embeddings.weight", words.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(words, ids.reshape(-1), 0);
@@ -160,6 +163,7 @@ public final class DebertaV2Model implements ForwardModel {
 
   /** The encoder's rel_embeddings table [2·span, hidden], LayerNorm'ed if {@code norm_rel_ebd} says so. */
   private SDVariable relEmbeddings(ParameterBinder p, String pre) {
+    p.expectShape(pre + "rel_embeddings.weight", "hidden_size " + config.hiddenSize(), -1, config.hiddenSize());
     SDVariable rel = p.parameter(pre + "rel_embeddings.weight");
     long rows = rel.getShape()[0];
     if (config.usesLayerNormOnRelativeEmbeddings()) {

@@ -17,6 +17,7 @@ import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.TokenInputs;
 import org.promptrecovery4j.models.Vocabulary;
 import org.promptrecovery4j.models.nn.Graphs;
+import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.models.nn.Rotary;
 import org.promptrecovery4j.weights.WeightSource;
 
@@ -83,6 +84,7 @@ public abstract class CausalLM implements ForwardModel {
       throw new IllegalArgumentException(dims.modelType() + ": num_attention_heads " + dims.numHeads()
           + " is not a multiple of num_key_value_heads " + dims.numKvHeads());
     }
+    checkShapes(source, dims);
     this.sd = Graphs.newGraph();
     this.dims = dims;
     this.weights = new DecoderWeights(sd, source, options);
@@ -95,6 +97,40 @@ public abstract class CausalLM implements ForwardModel {
 
   public Dims dims() {
     return dims;
+  }
+
+  /**
+   * The HF decoder tensors (Llama/Mistral/Gemma/Phi names) against the config's sizes, before anything is
+   * loaded: a config whose hidden size, head counts or head size disagree with the checkpoint is a named
+   * error naming the tensor, not an ND4J shape error in the graph.
+   */
+  static void checkShapes(WeightSource w, Dims d) {
+    long h = d.hiddenSize();
+    long q = (long) d.numHeads() * d.headDim();
+    long kv = (long) d.numKvHeads() * d.headDim();
+    String hidden = "hidden_size " + h;
+    String heads = "hidden_size " + h + ", num_attention_heads " + d.numHeads() + ", num_key_value_heads "
+        + d.numKvHeads() + ", head_dim " + d.headDim();
+    ParameterBinder.expectShape(w, "model.embed_tokens.weight", hidden, -1, h);
+    ParameterBinder.expectShape(w, "lm_head.weight", hidden, -1, h);
+    ParameterBinder.expectShape(w, "model.norm.weight", hidden, h);
+    ParameterBinder.expectShape(w, "model.final_layernorm.weight", hidden, h);
+    for (int i = 0; i < d.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      ParameterBinder.expectShape(w, p + "input_layernorm.weight", hidden, h);
+      ParameterBinder.expectShape(w, p + "post_attention_layernorm.weight", hidden, h);
+      ParameterBinder.expectShape(w, p + "self_attn.q_proj.weight", heads, q, h);
+      ParameterBinder.expectShape(w, p + "self_attn.k_proj.weight", heads, kv, h);
+      ParameterBinder.expectShape(w, p + "self_attn.v_proj.weight", heads, kv, h);
+      ParameterBinder.expectShape(w, p + "self_attn.o_proj.weight", heads, h, q);
+      ParameterBinder.expectShape(w, p + "self_attn.dense.weight", heads, h, q);
+      for (String[] mlp : new String[][] {{"mlp.gate_proj.weight", "mlp.down_proj.weight"},
+          {"mlp.up_proj.weight", "mlp.down_proj.weight"}, {"mlp.fc1.weight", "mlp.fc2.weight"}}) {
+        ParameterBinder.expectShape(w, p + mlp[0], hidden, -1, h);
+        long inner = w.contains(p + mlp[0]) ? w.info(p + mlp[0]).shape()[0] : -1;
+        ParameterBinder.expectShape(w, p + mlp[1], hidden + ", " + mlp[0] + " of " + inner + " rows", h, inner);
+      }
+    }
   }
 
   public Rotary rotary() {

@@ -64,6 +64,36 @@ public final class ParameterBinder implements AutoCloseable {
     return weights.contains(name);
   }
 
+  /**
+   * Checks a tensor's shape against what the config implies, before it is loaded: {@code -1} in
+   * {@code expected} matches any size. A disagreement is a {@link ModelFormatException} naming the tensor,
+   * the checkpoint and {@code why} (the config values), never an ND4J shape error later. Absent tensors pass
+   * (they are reported where they are needed).
+   */
+  public static void expectShape(WeightSource weights, String name, String why, long... expected) {
+    if (!weights.contains(name)) {
+      return;
+    }
+    long[] shape = weights.info(name).shape();
+    boolean ok = shape.length == expected.length;
+    for (int i = 0; ok && i < shape.length; i++) {
+      ok = expected[i] < 0 || expected[i] == shape[i];
+    }
+    if (!ok) {
+      StringBuilder want = new StringBuilder("[");
+      for (int i = 0; i < expected.length; i++) {
+        want.append(i > 0 ? ", " : "").append(expected[i] < 0 ? "*" : String.valueOf(expected[i]));
+      }
+      throw new ModelFormatException(weights.location() + ": tensor '" + name + "' is "
+          + java.util.Arrays.toString(shape) + ", but config.json (" + why + ") implies " + want.append(']'));
+    }
+  }
+
+  /** {@link #expectShape(WeightSource, String, String, long...)} on this binder's checkpoint. */
+  public void expectShape(String name, String why, long... expected) {
+    expectShape(weights, name, why, expected);
+  }
+
   /** The tensor as stored (float32), bound under its HF name. */
   public SDVariable parameter(String name) {
     return bound.computeIfAbsent(name, n -> bind(n, load(n)));

@@ -93,6 +93,16 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
 
   private void build(ParameterBinder p, SDVariable ids) {
     String table = p.resolve("shared.weight", "encoder.embed_tokens.weight");
+    p.expectShape(table, "d_model " + config.dModel(), -1, config.dModel());
+    p.expectShape("encoder.final_layer_norm.weight", "d_model " + config.dModel(), config.dModel());
+    for (int i = 0; i < config.numLayers(); i++) {
+      String a = "encoder.block." + i + ".layer.0.SelfAttention.";
+      String why = "d_model " + config.dModel() + ", num_heads " + config.numHeads() + ", d_kv " + config.dKv();
+      for (String w : new String[] {"q", "k", "v"}) {
+        p.expectShape(a + w + ".weight", why, config.innerDim(), config.dModel());
+      }
+      p.expectShape(a + "o.weight", why, config.dModel(), config.innerDim());
+    }
     SDVariable shared = p.parameter(table);
     vocabulary = Vocabulary.of("T5", table, shared.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(shared, ids.reshape(-1), 0);
@@ -141,6 +151,9 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   /** {@code compute_bias}: the first block's table [buckets, heads] at the fed buckets → [1, heads, L, L]. */
   private SDVariable positionBias(ParameterBinder p, SDVariable ids) {
     SDVariable buckets = sd.placeHolder(BUCKETS, DataType.INT, -1);
+    p.expectShape("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "relative_attention_num_buckets "
+        + config.relativeAttentionNumBuckets() + ", num_heads " + config.numHeads(), config.relativeAttentionNumBuckets(),
+        config.numHeads());
     SDVariable table = p.parameter("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight");
     SDVariable values = sd.gather(table, buckets, 0).permute(1, 0); // [heads, L·L]
     SDVariable l = sd.shape(ids).castTo(DataType.LONG).get(SDIndex.interval(1, 2));

@@ -36,8 +36,18 @@ public final class ConfigJson {
     return new ConfigJson(origin, root);
   }
 
+  /**
+   * The largest config.json read (it is parsed into memory): real ones are a few KB, up to a few MB with
+   * large label maps.
+   */
+  public static final long MAX_BYTES = 64L << 20;
+
   public static ConfigJson read(Path file) throws IOException {
     JsonNode root;
+    if (java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.size(file) > MAX_BYTES) {
+      throw new ModelFormatException(file + ": " + java.nio.file.Files.size(file) + " bytes, more than the " + MAX_BYTES
+          + " a config.json can plausibly need (not a config file?)");
+    }
     try {
       root = new ObjectMapper().readTree(file.toFile());
     } catch (java.io.FileNotFoundException e) {
@@ -69,7 +79,11 @@ public final class ConfigJson {
   }
 
   private ModelFormatException wrong(String key, String expected) {
-    return new ModelFormatException(file + ": \"" + key + "\" should be " + expected + ", is " + root.get(key));
+    String value = String.valueOf(root.get(key));
+    if (value.length() > 200) {
+      value = value.substring(0, 200) + "...";
+    }
+    return new ModelFormatException(file + ": \"" + key + "\" should be " + expected + ", is " + value);
   }
 
   public int getInt(String key, int defaultValue) {

@@ -31,29 +31,35 @@ public record DebertaV2Config(
     implements ModelConfig {
 
   static DebertaV2Config from(ConfigJson j) {
-    int hidden = j.getInt("hidden_size", 1536);
+    var f = j.file();
+    int hidden = ConfigLimits.check(f, "hidden_size", j.getInt("hidden_size", 1536), 1, ConfigLimits.MAX_HIDDEN);
+    int heads = ConfigLimits.check(f, "num_attention_heads", j.getInt("num_attention_heads", 24), 1, ConfigLimits.MAX_HEADS);
+    ConfigLimits.headSize(f, "hidden_size", hidden, "num_attention_heads", heads);
     return new DebertaV2Config(
         "deberta-v2",
         j.declaredDtype(),
-        j.getInt("vocab_size", 128100),
+        ConfigLimits.check(f, "vocab_size", j.getInt("vocab_size", 128100), 1, ConfigLimits.MAX_VOCAB),
         hidden,
-        j.getInt("embedding_size", hidden),
-        j.getInt("num_hidden_layers", 24),
-        j.getInt("num_attention_heads", 24),
-        j.getInt("intermediate_size", 6144),
+        ConfigLimits.check(f, "embedding_size", j.getInt("embedding_size", hidden), 1, ConfigLimits.MAX_HIDDEN),
+        ConfigLimits.check(f, "num_hidden_layers", j.getInt("num_hidden_layers", 24), 1, ConfigLimits.MAX_LAYERS),
+        heads,
+        ConfigLimits.check(f, "intermediate_size", j.getInt("intermediate_size", 6144), 1, ConfigLimits.MAX_INTERMEDIATE),
         j.getString("hidden_act", "gelu"),
-        j.getInt("max_position_embeddings", 512),
-        j.getInt("type_vocab_size", 0),
-        j.getDouble("layer_norm_eps", 1e-7),
+        ConfigLimits.check(f, "max_position_embeddings", j.getInt("max_position_embeddings", 512), 1,
+            ConfigLimits.MAX_POSITIONS),
+        ConfigLimits.check(f, "type_vocab_size", j.getInt("type_vocab_size", 0), 0, ConfigLimits.MAX_VOCAB),
+        ConfigLimits.checkPositive(f, "layer_norm_eps", j.getDouble("layer_norm_eps", 1e-7), true),
         j.getBoolean("relative_attention", false),
-        j.getInt("max_relative_positions", -1),
-        j.getInt("position_buckets", -1),
+        ConfigLimits.check(f, "max_relative_positions", j.getInt("max_relative_positions", -1), Integer.MIN_VALUE,
+            ConfigLimits.MAX_POSITIONS),
+        ConfigLimits.check(f, "position_buckets", j.getInt("position_buckets", -1), Integer.MIN_VALUE,
+            ConfigLimits.MAX_POSITIONS),
         j.getInt("pad_token_id", 0),
         j.getBoolean("position_biased_input", true),
         parseList(j, "pos_att_type"),
         j.getBoolean("share_att_key", false),
         parseList(j, "norm_rel_ebd"),
-        j.getInt("conv_kernel_size", 0));
+        ConfigLimits.check(f, "conv_kernel_size", j.getInt("conv_kernel_size", 0), 0, 64));
   }
 
   /** HF accepts "p2c|c2p", ["p2c", "c2p"] or null; lower-cased as HF does. "none" means none. */

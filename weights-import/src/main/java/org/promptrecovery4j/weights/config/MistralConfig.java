@@ -30,8 +30,20 @@ public record MistralConfig(
 
   static MistralConfig from(ConfigJson j) {
     boolean llama = "llama".equals(j.getString("model_type", "mistral"));
-    int hidden = j.getInt("hidden_size", 4096);
+    var f = j.file();
+    int hidden = ConfigLimits.check(f, "hidden_size", j.getInt("hidden_size", 4096), 1, ConfigLimits.MAX_HIDDEN);
     int heads = j.getInt("num_attention_heads", 32);
+    int kvHeads = j.getInt("num_key_value_heads", llama ? heads : 8);
+    ConfigLimits.checkHeads(f, "num_attention_heads", heads, "num_key_value_heads", kvHeads);
+    int headDim = j.has("head_dim") ? j.getInt("head_dim", 0)
+        : ConfigLimits.headSize(f, "hidden_size", hidden, "num_attention_heads", heads);
+    ConfigLimits.check(f, "head_dim", headDim, 2, ConfigLimits.MAX_HEAD_DIM);
+    ConfigLimits.require(f, headDim % 2 == 0, "\"head_dim\" " + headDim + " is odd (rotary embeddings need an even head size)");
+    Integer slidingWindow = llama ? null
+        : (j.root().has("sliding_window") ? j.getIntOrNull("sliding_window") : Integer.valueOf(4096));
+    if (slidingWindow != null) {
+      ConfigLimits.check(f, "sliding_window", slidingWindow, 1, Integer.MAX_VALUE);
+    }
     String ropeType = j.root().path("rope_parameters").path("rope_type").asText("default");
     if (j.has("rope_scaling") || !ropeType.equals("default")) {
       throw new org.promptrecovery4j.weights.ModelFormatException(j.file()
@@ -40,19 +52,21 @@ public record MistralConfig(
     return new MistralConfig(
         llama ? "llama" : "mistral",
         j.declaredDtype(),
-        j.getInt("vocab_size", 32000),
+        ConfigLimits.check(f, "vocab_size", j.getInt("vocab_size", 32000), 1, ConfigLimits.MAX_VOCAB),
         hidden,
-        j.getInt("intermediate_size", llama ? 11008 : 14336),
-        j.getInt("num_hidden_layers", 32),
+        ConfigLimits.check(f, "intermediate_size", j.getInt("intermediate_size", llama ? 11008 : 14336), 1,
+            ConfigLimits.MAX_INTERMEDIATE),
+        ConfigLimits.check(f, "num_hidden_layers", j.getInt("num_hidden_layers", 32), 1, ConfigLimits.MAX_LAYERS),
         heads,
-        j.getInt("num_key_value_heads", llama ? heads : 8),
-        j.getInt("head_dim", hidden / heads),
+        kvHeads,
+        headDim,
         j.getString("hidden_act", "silu"),
-        j.getInt("max_position_embeddings", llama ? 2048 : 4096 * 32),
-        j.getDouble("rms_norm_eps", 1e-6),
+        ConfigLimits.check(f, "max_position_embeddings", j.getInt("max_position_embeddings", llama ? 2048 : 4096 * 32),
+            1, ConfigLimits.MAX_POSITIONS),
+        ConfigLimits.checkPositive(f, "rms_norm_eps", j.getDouble("rms_norm_eps", 1e-6), true),
         j.getBoolean("tie_word_embeddings", false),
-        j.getRopeParameter("rope_theta", 10000.0),
-        llama ? null : (j.root().has("sliding_window") ? j.getIntOrNull("sliding_window") : Integer.valueOf(4096)),
+        ConfigLimits.checkPositive(f, "rope_theta", j.getRopeParameter("rope_theta", 10000.0), false),
+        slidingWindow,
         j.getBoolean("attention_bias", false),
         j.getBoolean("mlp_bias", false),
         j.has("bos_token_id") ? j.getIntList("bos_token_id") : List.of(1),

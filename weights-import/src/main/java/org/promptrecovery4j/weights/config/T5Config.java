@@ -35,18 +35,25 @@ public record T5Config(
     if (proj.equals("gated-gelu")) {
       act = "gelu_new";
     }
+    var f = j.file();
+    int dKv = ConfigLimits.check(f, "d_kv", j.getInt("d_kv", 64), 1, ConfigLimits.MAX_HEAD_DIM);
+    int heads = ConfigLimits.check(f, "num_heads", j.getInt("num_heads", 8), 1, ConfigLimits.MAX_HEADS);
+    ConfigLimits.require(f, heads * dKv <= ConfigLimits.MAX_HIDDEN, "\"num_heads\" " + heads + " * \"d_kv\" " + dKv
+        + " is above the supported inner size " + ConfigLimits.MAX_HIDDEN);
     return new T5Config(
         "t5",
         j.declaredDtype(),
-        j.getInt("vocab_size", 32128),
-        j.getInt("d_model", 512),
-        j.getInt("d_kv", 64),
-        j.getInt("d_ff", 2048),
-        j.getInt("num_layers", 6),
-        j.getInt("num_heads", 8),
-        j.getInt("relative_attention_num_buckets", 32),
-        j.getInt("relative_attention_max_distance", 128),
-        j.getDouble("layer_norm_epsilon", 1e-6),
+        ConfigLimits.check(f, "vocab_size", j.getInt("vocab_size", 32128), 1, ConfigLimits.MAX_VOCAB),
+        ConfigLimits.check(f, "d_model", j.getInt("d_model", 512), 1, ConfigLimits.MAX_HIDDEN),
+        dKv,
+        ConfigLimits.check(f, "d_ff", j.getInt("d_ff", 2048), 1, ConfigLimits.MAX_INTERMEDIATE),
+        ConfigLimits.check(f, "num_layers", j.getInt("num_layers", 6), 1, ConfigLimits.MAX_LAYERS),
+        heads,
+        ConfigLimits.check(f, "relative_attention_num_buckets", j.getInt("relative_attention_num_buckets", 32), 2,
+            ConfigLimits.MAX_POSITIONS),
+        ConfigLimits.check(f, "relative_attention_max_distance", j.getInt("relative_attention_max_distance", 128), 1,
+            ConfigLimits.MAX_POSITIONS),
+        ConfigLimits.checkPositive(f, "layer_norm_epsilon", j.getDouble("layer_norm_epsilon", 1e-6), true),
         proj,
         act,
         gated,

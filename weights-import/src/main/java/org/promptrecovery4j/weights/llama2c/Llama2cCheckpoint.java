@@ -14,6 +14,7 @@ import org.promptrecovery4j.weights.DType;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.TensorInfo;
 import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.ConfigLimits;
 import org.promptrecovery4j.weights.config.MistralConfig;
 
 /**
@@ -57,54 +58,109 @@ public final class Llama2cCheckpoint implements WeightSource {
       for (int i = 0; i < 7; i++) {
         v[i] = h.getInt(i * 4);
       }
-      long expected = legacyFloats(v[0], v[1], v[2], v[3], v[4], Math.abs(v[5]), v[6], v[5] > 0) * 4 + 28;
-      return v[0] > 0 && v[3] > 0 && v[4] > 0 && expected == Files.size(file);
+      if (v[5] == Integer.MIN_VALUE || headerProblem(v[0], v[1], v[2], v[3], v[4], Math.abs(v[5]), v[6]) != null) {
+        return false;
+      }
+      return expectedBytes(false, v[0], v[1], v[2], v[3], v[4], Math.abs(v[5]), v[6], v[5] > 0) == Files.size(file);
     } catch (IOException | ArithmeticException e) {
       return false;
     }
   }
 
-  private static long legacyFloats(long dim, long hidden, long layers, long heads, long kvHeads, long vocab, long seq,
-      boolean shared) {
+  /**
+   * What is wrong with a header's sizes, or null: each must be positive and within {@link ConfigLimits} (so
+   * that every size computed from them below fits a {@code long}), heads must divide dim and kv heads heads.
+   */
+  private static String headerProblem(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seqLen) {
+    if (dim <= 0 || dim > ConfigLimits.MAX_HIDDEN || hidden <= 0 || hidden > ConfigLimits.MAX_INTERMEDIATE
+        || layers <= 0 || layers > ConfigLimits.MAX_LAYERS || heads <= 0 || heads > ConfigLimits.MAX_HEADS
+        || kvHeads <= 0 || kvHeads > heads || vocab <= 0 || vocab > ConfigLimits.MAX_VOCAB || seqLen <= 0
+        || seqLen > ConfigLimits.MAX_POSITIONS) {
+      return "a size is not positive or above the supported limits (dim <= " + ConfigLimits.MAX_HIDDEN
+          + ", hidden_dim <= " + ConfigLimits.MAX_INTERMEDIATE + ", n_layers <= " + ConfigLimits.MAX_LAYERS
+          + ", n_kv_heads <= n_heads <= " + ConfigLimits.MAX_HEADS + ", vocab_size <= " + ConfigLimits.MAX_VOCAB
+          + ", seq_len <= " + ConfigLimits.MAX_POSITIONS + ")";
+    }
+    if (dim % heads != 0 || heads % kvHeads != 0) {
+      return "n_heads must divide dim and n_kv_heads must divide n_heads";
+    }
+    if ((dim / heads) % 2 != 0) {
+      return "the head size dim / n_heads is odd (rotary embeddings need an even head size)";
+    }
+    return null;
+  }
+
+  /** The file size the header implies, in bytes (overflow-checked; the sizes are bounded by {@link #headerProblem}). */
+  private static long expectedBytes(boolean v1, long dim, long hidden, long layers, long heads, long kvHeads,
+      long vocab, long seq, boolean shared) {
     long kvDim = dim * kvHeads / heads;
     long headSize = dim / heads;
-    return vocab * dim + layers * (2 * dim + dim * dim * 2 + 2 * dim * kvDim + 3 * dim * hidden) + dim
-        + seq * headSize + (shared ? 0 : vocab * dim);
+    long perLayer = Math.addExact(Math.addExact(2 * dim, Math.multiplyExact(dim, dim) * 2),
+        Math.addExact(Math.multiplyExact(2 * dim, kvDim), Math.multiplyExact(3 * dim, hidden)));
+    long floats = Math.addExact(Math.multiplyExact(vocab, dim), Math.multiplyExact(layers, perLayer));
+    floats = Math.addExact(floats, dim);
+    if (!v1) {
+      floats = Math.addExact(floats, Math.multiplyExact(seq, headSize)); // freq_cis_real, freq_cis_imag
+    }
+    if (!shared) {
+      floats = Math.addExact(floats, Math.multiplyExact(vocab, dim));
+    }
+    return Math.addExact(Math.multiplyExact(floats, 4L), v1 ? 256L : 28L);
   }
 
   public static Llama2cCheckpoint open(Path file) throws IOException {
     ByteBuffer all;
     try (var ch = java.nio.channels.FileChannel.open(file)) {
-      if (ch.size() > Integer.MAX_VALUE) {
+      long size = ch.size();
+      if (size < 28) {
+        throw new ModelFormatException(file + ": " + size + " bytes, too short to be a llama2.c checkpoint (the"
+            + " header alone is 28 bytes)");
+      }
+      ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 256)).order(ByteOrder.LITTLE_ENDIAN);
+      while (head.hasRemaining() && ch.read(head, head.position()) > 0) {}
+      boolean v1 = head.getInt(0) == MAGIC;
+      if (v1 && size < 256) {
+        throw new ModelFormatException(file + ": " + size + " bytes, too short for a llama2.c version 1 checkpoint"
+            + " (the header alone is 256 bytes)");
+      }
+      int base = v1 ? 8 : 0;
+      if (v1 && head.getInt(4) != 1) {
+        throw new ModelFormatException(file + ": llama2.c checkpoint version " + head.getInt(4)
+            + " is not supported (only the legacy format and version 1, float32)");
+      }
+      int dim = head.getInt(base);
+      int hidden = head.getInt(base + 4);
+      int layers = head.getInt(base + 8);
+      int heads = head.getInt(base + 12);
+      int kvHeads = head.getInt(base + 16);
+      int rawVocab = head.getInt(base + 20);
+      int seqLen = head.getInt(base + 24);
+      boolean shared = v1 ? head.get(base + 28) != 0 : rawVocab > 0;
+      int vocab = rawVocab == Integer.MIN_VALUE ? 0 : Math.abs(rawVocab);
+      String problem = headerProblem(dim, hidden, layers, heads, kvHeads, vocab, seqLen);
+      if (problem != null) {
+        throw new ModelFormatException(file + ": not a llama2.c checkpoint (header dim " + dim + ", hidden_dim " + hidden
+            + ", n_layers " + layers + ", n_heads " + heads + ", n_kv_heads " + kvHeads + ", vocab_size " + rawVocab
+            + ", seq_len " + seqLen + "): " + problem);
+      }
+      // the whole size the header implies, checked before any tensor is allocated
+      long expected = expectedBytes(v1, dim, hidden, layers, heads, kvHeads, vocab, seqLen, shared);
+      if (expected != size) {
+        throw new ModelFormatException(file + ": llama2.c checkpoint has " + size + " bytes, but its header (dim " + dim
+            + ", hidden_dim " + hidden + ", n_layers " + layers + ", n_heads " + heads + ", n_kv_heads " + kvHeads
+            + ", vocab_size " + rawVocab + ", seq_len " + seqLen + ") implies " + expected + " bytes"
+            + (size < expected ? ": the file is truncated (it ends inside the tensors)" : ""));
+      }
+      if (size > Integer.MAX_VALUE) {
         throw new ModelFormatException(file + ": llama2.c checkpoints over 2 GB are not supported");
       }
-      all = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+      all = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+      MistralConfig config = new MistralConfig("llama", "float32", vocab, dim, hidden, layers, heads, kvHeads,
+          dim / heads, "silu", seqLen, 1e-5, shared, 10000.0, null, false, false, List.of(1), List.of(2));
+      Llama2cCheckpoint c = new Llama2cCheckpoint(file, config);
+      c.read(all, v1 ? 256 : 28, v1);
+      return c;
     }
-    boolean v1 = all.getInt(0) == MAGIC;
-    int base = v1 ? 8 : 0;
-    if (v1 && all.getInt(4) != 1) {
-      throw new ModelFormatException(file + ": llama2.c checkpoint version " + all.getInt(4)
-          + " is not supported (only the legacy format and version 1, float32)");
-    }
-    int dim = all.getInt(base);
-    int hidden = all.getInt(base + 4);
-    int layers = all.getInt(base + 8);
-    int heads = all.getInt(base + 12);
-    int kvHeads = all.getInt(base + 16);
-    int vocab = all.getInt(base + 20);
-    int seqLen = all.getInt(base + 24);
-    boolean shared = v1 ? all.get(base + 28) != 0 : vocab > 0;
-    vocab = Math.abs(vocab);
-    if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0
-        || dim % heads != 0 || seqLen <= 0) {
-      throw new ModelFormatException(file + ": not a llama2.c checkpoint (header " + dim + ", " + hidden + ", " + layers
-          + ", " + heads + ", " + kvHeads + ", " + vocab + ", " + seqLen + ")");
-    }
-    MistralConfig config = new MistralConfig("llama", "float32", vocab, dim, hidden, layers, heads, kvHeads,
-        dim / heads, "silu", seqLen, 1e-5, shared, 10000.0, null, false, false, List.of(1), List.of(2));
-    Llama2cCheckpoint c = new Llama2cCheckpoint(file, config);
-    c.read(all, v1 ? 256 : 28, v1);
-    return c;
   }
 
   private void read(ByteBuffer all, int start, boolean v1) {
