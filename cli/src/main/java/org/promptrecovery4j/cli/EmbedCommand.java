@@ -119,6 +119,8 @@ public final class EmbedCommand implements Callable<Integer> {
         n = json.readTree(lines.get(i));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalArgumentException(input + ": line " + (i + 1) + ": not JSON: " + e.getOriginalMessage(), e);
+      } catch (NumberFormatException e) { // a number BigDecimal cannot hold (exponent past int)
+        throw new IllegalArgumentException(input + ": line " + (i + 1) + ": " + e.getMessage(), e);
       }
       if (n.isTextual()) {
         texts.add(n.asText());

@@ -30,7 +30,7 @@ final class IdsJson {
     JsonNode root;
     try {
       root = JSON.readTree(file.toFile());
-    } catch (IOException e) {
+    } catch (IOException | NumberFormatException e) { // a number BigDecimal cannot hold (exponent past int)
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) {

@@ -94,6 +94,22 @@ class TokenIdErrorsTest {
     assertThat(out).doesNotExist();
   }
 
+  /** Fuzz finding (IdsJsonFuzzTest, finding-huge-exponent): a number no BigDecimal holds. */
+  @Test
+  void aNumberWithAnExponentPastIntIsANamedError(@TempDir Path tmp) throws Exception {
+    Path in = tmp.resolve("ids.json");
+    Files.writeString(in, "{\"input_ids\": [[1, 2, 3684775E863854775808]]}");
+    Path out = tmp.resolve("out.json");
+    String line = oneLineError(CliRunner.run("forward", "--model", fixture("tiny-phi"), "--input", in.toString(),
+        "--output", out.toString()), "ids.json is not valid JSON");
+    assertThat(line).contains("3684775E863854775808");
+    Path jsonl = tmp.resolve("ids.jsonl");
+    Files.writeString(jsonl, "{\"input_ids\": [1, 2e99999999999]}\n");
+    line = oneLineError(CliRunner.run("embed", "--model", fixture("sentence-t5-tiny"), "--input", jsonl.toString(),
+        "--output", tmp.resolve("e.npy").toString()), "ids.jsonl: line 1");
+    assertThat(out).doesNotExist();
+  }
+
   @Test
   void oddInputIdsAreNamedAsWritten(@TempDir Path tmp) {
     for (String bad : new String[] {"9223372036854775808", "1.5", "1e30", "x"}) {
