@@ -17,7 +17,8 @@ import org.promptrecovery4j.tokenizer.Tokenizers;
 
 /**
  * The hand-made seeds of the tokenizer fuzz harnesses are valid files (they load and encode), so that
- * fuzzing starts from the loaded paths; regression inputs ({@code finding-*}, {@code bad-*}) are not.
+ * fuzzing starts from the loaded paths; regression inputs ({@code finding-*}, {@code bad-*}) and the corpus
+ * kept from long fuzz runs ({@code cov-*}) are not.
  */
 class FuzzSeedsTest {
 
@@ -31,7 +32,8 @@ class FuzzSeedsTest {
     Path d = Path.of(FuzzSeedsTest.class.getResource(dir).toURI());
     try (Stream<Path> s = Files.list(d)) {
       List<Path> l = s.filter(p -> !p.getFileName().toString().startsWith("finding-")
-          && !p.getFileName().toString().startsWith("bad-") && !p.getFileName().toString().startsWith("crash-"))
+          && !p.getFileName().toString().startsWith("bad-") && !p.getFileName().toString().startsWith("crash-")
+          && !p.getFileName().toString().startsWith("cov-"))
           .sorted().toList();
       return l.stream();
     }
