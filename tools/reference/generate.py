@@ -23,6 +23,7 @@ GENERATORS = [
     # slow_spm_fixtures needs transformers 4.57 (slow tokenizers) in a side venv: see that script
     "decoders_fixtures",
     "encoders_fixtures",
+    "bert_fixtures",
     "e2e_fixtures",  # after tokenizers_fixtures: copies its tiny tokenizers
 ]
 

@@ -27,7 +27,7 @@ class TokenIdErrorsTest {
   static final List<String> CAUSAL = List.of("tiny-mistral-gqa2", "tiny-mistral-bf16-sharded", "tiny-llama-gqa3-bf16",
       "tiny-phi", "tiny-gemma-bf16", "tiny-llama2c-v1/model.bin");
   static final List<String> ENCODERS = List.of("deberta-v3-tiny-bf16", "deberta-v2-tiny-classic", "sentence-t5-tiny",
-      "sentence-t5-tiny-gated-bf16");
+      "sentence-t5-tiny-gated-bf16", "bert-tiny-mean", "bert-tiny-cls-bf16");
 
   static Stream<Arguments> everyArchitecture() {
     return Stream.concat(CAUSAL.stream(), ENCODERS.stream()).flatMap(f -> Stream.of(Arguments.of(f, "99999"),

@@ -2,6 +2,7 @@ package org.promptrecovery4j.models;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.promptrecovery4j.models.bert.BertModel;
 import org.promptrecovery4j.models.deberta.DebertaV2Model;
 import org.promptrecovery4j.models.gemma.GemmaForCausalLM;
 import org.promptrecovery4j.models.generation.CausalLM;
@@ -20,7 +21,7 @@ public final class Models {
 
   /**
    * Loads {@code dir} for forward passes: a sentence-transformers folder gives its full pipeline,
-   * DeBERTa-v2/v3 and T5 their encoders, phi/mistral/llama/gemma (or a llama2.c file) their causal LM.
+   * BERT, DeBERTa-v2/v3 and T5 their encoders, phi/mistral/llama/gemma (or a llama2.c file) their causal LM.
    */
   public static ForwardModel load(Path dir) throws IOException {
     if (Llama2cCheckpoint.looksLike(dir)) {
@@ -32,6 +33,7 @@ public final class Models {
       }
       String type = folder.config().modelType();
       return switch (type) {
+        case "bert" -> BertModel.load(folder);
         case "deberta-v2" -> DebertaV2Model.load(folder);
         case "t5" -> T5EncoderModel.load(folder);
         case "phi", "mistral", "llama", "gemma" -> loadCausalLM(folder, DecoderOptions.defaults());

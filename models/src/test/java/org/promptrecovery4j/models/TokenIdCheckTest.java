@@ -41,7 +41,9 @@ class TokenIdCheckTest {
         Arguments.of("deberta-v3-tiny-bf16", "embeddings.word_embeddings.weight", 96),
         Arguments.of("deberta-v2-tiny-classic", "deberta.embeddings.word_embeddings.weight", 96),
         Arguments.of("sentence-t5-tiny", "shared.weight", 100),
-        Arguments.of("sentence-t5-tiny-gated-bf16", "shared.weight", 100));
+        Arguments.of("sentence-t5-tiny-gated-bf16", "shared.weight", 100),
+        Arguments.of("bert-tiny-mean", "embeddings.word_embeddings.weight", 120),
+        Arguments.of("bert-tiny-cls-bf16", "embeddings.word_embeddings.weight", 128));
   }
 
   static Path path(String fixture) {

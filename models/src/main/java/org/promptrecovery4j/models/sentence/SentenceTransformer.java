@@ -21,16 +21,18 @@ import org.promptrecovery4j.models.PassPlanner;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.ParameterBinder;
+import org.promptrecovery4j.models.bert.BertModel;
 import org.promptrecovery4j.models.t5.T5EncoderModel;
 import org.promptrecovery4j.weights.Checkpoints;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.BertConfig;
 import org.promptrecovery4j.weights.config.T5Config;
 
 /**
  * A sentence-transformers folder ({@code modules.json}): Transformer (the HF model in the root folder;
- * T5 encoder) → Pooling ({@code 1_Pooling/config.json}) → Dense ({@code 2_Dense}) → Normalize, all in the
+ * T5 encoder or BERT) → Pooling ({@code 1_Pooling/config.json}) → Dense ({@code 2_Dense}) → Normalize, all in the
  * transformer's SameDiff graph. sentence-t5-base is this pipeline with mean pooling, a 768→768 Dense
  * without bias or activation, and L2 normalisation.
  */
@@ -82,17 +84,22 @@ public final class SentenceTransformer implements ForwardModel {
     return x;
   }
 
-  /** Loads a sentence-transformers folder whose transformer is a T5 encoder (sentence-t5). */
+  /** Loads a sentence-transformers folder whose transformer is a T5 encoder (sentence-t5) or BERT (all-MiniLM, bge). */
   public static SentenceTransformer load(Path dir) throws IOException {
     try (ModelFolder folder = ModelFolder.open(dir)) {
       if (!folder.isSentenceTransformer()) {
         throw new ModelFormatException(dir + ": no modules.json (not a sentence-transformers folder)");
       }
-      if (!(folder.config() instanceof T5Config)) {
+      GraphEncoder encoder;
+      if (folder.config() instanceof T5Config) {
+        encoder = T5EncoderModel.load(folder);
+      } else if (folder.config() instanceof BertConfig) {
+        encoder = BertModel.load(folder);
+      } else {
         throw new ModelFormatException(dir + ": sentence-transformers with a '" + folder.config().modelType()
-            + "' transformer are not supported (t5 only)");
+            + "' transformer are not supported (t5, bert)");
       }
-      return new SentenceTransformer(dir, T5EncoderModel.load(folder), readMaxSeqLength(dir));
+      return new SentenceTransformer(dir, encoder, readMaxSeqLength(dir));
     }
   }
 

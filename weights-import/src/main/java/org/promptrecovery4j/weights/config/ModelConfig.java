@@ -9,10 +9,10 @@ import java.util.List;
  * missing keys take the defaults of the HF configuration class.
  */
 public sealed interface ModelConfig
-    permits DebertaV2Config, T5Config, PhiConfig, MistralConfig, GemmaConfig {
+    permits BertConfig, DebertaV2Config, T5Config, PhiConfig, MistralConfig, GemmaConfig {
 
   /** The {@code model_type}s this project implements. */
-  List<String> SUPPORTED = List.of("deberta-v2", "t5", "phi", "mistral", "llama", "gemma");
+  List<String> SUPPORTED = List.of("bert", "deberta-v2", "t5", "phi", "mistral", "llama", "gemma");
 
   String modelType();
 
@@ -32,6 +32,7 @@ public sealed interface ModelConfig
           json.file() + ": no \"model_type\"; supported: " + String.join(", ", SUPPORTED));
     }
     return switch (type) {
+      case "bert" -> BertConfig.from(json);
       case "deberta-v2" -> DebertaV2Config.from(json);
       case "t5" -> T5Config.from(json);
       case "phi" -> PhiConfig.from(json);

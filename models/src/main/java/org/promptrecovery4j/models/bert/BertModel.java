@@ -1,0 +1,242 @@
+package org.promptrecovery4j.models.bert;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.promptrecovery4j.models.ForwardModel;
+import org.promptrecovery4j.models.GraphEncoder;
+import org.promptrecovery4j.models.PassPlanner;
+import org.promptrecovery4j.models.TokenInputs;
+import org.promptrecovery4j.models.Vocabulary;
+import org.promptrecovery4j.models.nn.Activations;
+import org.promptrecovery4j.models.nn.Attention;
+import org.promptrecovery4j.models.nn.Graphs;
+import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.Norms;
+import org.promptrecovery4j.models.nn.ParameterBinder;
+import org.promptrecovery4j.weights.ModelFolder;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.BertConfig;
+
+/**
+ * The BERT encoder ({@code BertModel} of HF {@code modeling_bert.py}) in SameDiff: word + absolute
+ * position + token-type (all type 0) embeddings → LayerNorm → N × (self-attention → dense + residual →
+ * LayerNorm, intermediate act → dense + residual → LayerNorm), post-LayerNorm as HF, returning every hidden
+ * state as HF does with {@code output_hidden_states=True}. The pooler is not part of the outputs.
+ *
+ * <p>Weights may carry the {@code bert.} prefix (task heads); tensors the encoder does not use are ignored.
+ * One graph serves every batch size and length up to {@code max_position_embeddings}.
+ */
+public final class BertModel implements ForwardModel, GraphEncoder {
+
+  /** Live activation bytes per attention-score element and layer in one pass (estimate, see PassPlanner). */
+  private static final int BYTES_PER_SCORE = 24;
+
+  private static final String IDS = "input_ids";
+  private static final String MASK = "attention_mask";
+  private static final String POSITION_IDS = "position_ids";
+
+  private final BertConfig config;
+  private final SameDiff sd;
+  private final SDVariable mask;
+  private final List<String> hiddenStates = new ArrayList<>();
+  private SDVariable last;
+  private Vocabulary vocabulary;
+
+  private BertModel(BertConfig config, WeightSource weights) {
+    this.config = config;
+    this.sd = Graphs.newGraph();
+    SDVariable ids = sd.placeHolder(IDS, DataType.INT, -1, -1);
+    this.mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
+    build(new ParameterBinder(sd, weights), prefixOf(weights), ids);
+  }
+
+  /** Loads a HF BERT folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
+  public static BertModel load(Path dir) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return load(folder);
+    }
+  }
+
+  public static BertModel load(ModelFolder folder) throws IOException {
+    if (!(folder.config() instanceof BertConfig c)) {
+      throw new ModelFormatException(folder.dir() + ": not a bert model (model_type " + folder.config().modelType() + ")");
+    }
+    return new BertModel(c, folder.weights());
+  }
+
+  /** Builds the model from a config and any weight source (e.g. random weights for benchmarks). */
+  public static BertModel create(BertConfig config, WeightSource weights) {
+    return new BertModel(config, weights);
+  }
+
+  public BertConfig config() {
+    return config;
+  }
+
+  private static String prefixOf(WeightSource w) {
+    return !w.contains("embeddings.word_embeddings.weight") && w.contains("bert.embeddings.word_embeddings.weight")
+        ? "bert." : "";
+  }
+
+  // ---------------------------------------------------------------- graph
+
+  private void build(ParameterBinder p, String prefix, SDVariable ids) {
+    checkShapes(p, prefix);
+    SDVariable h = embeddings(p, prefix + "embeddings.", ids);
+    hiddenStates.add(h.name());
+    SDVariable maskBias = Attention.paddingMask(mask);
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      h = layer(p, prefix + "encoder.layer." + i + ".", h, maskBias);
+      hiddenStates.add(h.name());
+    }
+    last = h;
+  }
+
+  /** Config-vs-tensor checks before anything is loaded. */
+  private void checkShapes(ParameterBinder p, String prefix) {
+    int hidden = config.hiddenSize();
+    int inter = config.intermediateSize();
+    String e = prefix + "embeddings.";
+    String why = "hidden_size " + hidden;
+    p.expectShape(e + "word_embeddings.weight", why, -1, hidden);
+    p.expectShape(e + "position_embeddings.weight", why, -1, hidden);
+    p.expectShape(e + "token_type_embeddings.weight", why, -1, hidden);
+    p.expectShape(e + "LayerNorm.weight", why, hidden);
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      String l = prefix + "encoder.layer." + i + ".";
+      for (String w : new String[] {"query", "key", "value"}) {
+        p.expectShape(l + "attention.self." + w + ".weight", why, hidden, hidden);
+      }
+      p.expectShape(l + "attention.output.dense.weight", why, hidden, hidden);
+      String whyInter = "hidden_size " + hidden + ", intermediate_size " + inter;
+      p.expectShape(l + "intermediate.dense.weight", whyInter, inter, hidden);
+      p.expectShape(l + "output.dense.weight", whyInter, hidden, inter);
+    }
+  }
+
+  /** BertEmbeddings: word + position (0..L−1) + token type 0 → LayerNorm. */
+  private SDVariable embeddings(ParameterBinder p, String pre, SDVariable ids) {
+    int hidden = config.hiddenSize();
+    SDVariable words = p.parameter(pre + "word_embeddings.weight");
+    vocabulary = Vocabulary.of("BERT", pre + "word_embeddings.weight", words.getArr().size(0), config.vocabSize());
+    SDVariable flat = sd.gather(words, ids.reshape(-1), 0);
+    SDVariable x = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) hidden))));
+    SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
+    SDVariable table = p.parameter(pre + "position_embeddings.weight");
+    long rows = table.getShape()[0];
+    if (rows < config.maxPositionEmbeddings()) {
+      throw new ModelFormatException(p.weights().location() + ": " + pre + "position_embeddings.weight has " + rows
+          + " rows, config.json (max_position_embeddings) says " + config.maxPositionEmbeddings());
+    }
+    x = x.add(sd.gather(table, positions, 0));
+    if (config.typeVocabSize() > 0) { // token_type_ids are all zeros
+      x = x.add(p.parameter(pre + "token_type_embeddings.weight").get(SDIndex.point(0)));
+    }
+    return Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+  }
+
+  /** BertLayer: self-attention → BertSelfOutput, BertIntermediate → BertOutput. */
+  private SDVariable layer(ParameterBinder p, String pre, SDVariable h, SDVariable maskBias) {
+    int heads = config.numAttentionHeads();
+    int d = config.headDim();
+    String a = pre + "attention.self.";
+    SDVariable q = Attention.splitHeads(Linear.load(p, a + "query", true).forward(h, 3), heads, d);
+    SDVariable k = Attention.splitHeads(Linear.load(p, a + "key", true).forward(h, 3), heads, d);
+    SDVariable v = Attention.splitHeads(Linear.load(p, a + "value", true).forward(h, 3), heads, d);
+    SDVariable context = Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, maskBias, 1.0 / Math.sqrt(d)), heads, d);
+    SDVariable attnOut = residualNorm(p, pre + "attention.output.", context, h);
+    SDVariable inter = Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3));
+    return residualNorm(p, pre + "output.", inter, attnOut);
+  }
+
+  /** BertSelfOutput / BertOutput: {@code LayerNorm(dense(x) + residual)}. */
+  private SDVariable residualNorm(ParameterBinder p, String pre, SDVariable x, SDVariable residual) {
+    SDVariable y = Linear.load(p, pre + "dense", true).forward(x, 3).add(residual);
+    return Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+  }
+
+  // ---------------------------------------------------------------- running
+
+  @Override
+  public SameDiff graph() {
+    return sd;
+  }
+
+  @Override
+  public SDVariable tokenStates() {
+    return last;
+  }
+
+  @Override
+  public SDVariable maskInput() {
+    return mask;
+  }
+
+  @Override
+  public int hiddenSize() {
+    return config.hiddenSize();
+  }
+
+  /** The ids the model embeds: the rows of its loaded {@code word_embeddings}. */
+  @Override
+  public Vocabulary vocabulary() {
+    return vocabulary;
+  }
+
+  @Override
+  public int rowsPerPass(int length) {
+    return PassPlanner.rowsPerPass(length, config.numAttentionHeads(), config.numHiddenLayers(), BYTES_PER_SCORE);
+  }
+
+  @Override
+  public double bytesPerRow(int length) {
+    return PassPlanner.bytesPerRow(length, config.numAttentionHeads(), config.numHiddenLayers(), BYTES_PER_SCORE);
+  }
+
+  @Override
+  public Map<String, INDArray> feed(TokenInputs in) {
+    int length = in.length();
+    if (length > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
+          + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
+    }
+    Map<String, INDArray> feed = new LinkedHashMap<>();
+    feed.put(IDS, in.ids());
+    feed.put(MASK, in.mask());
+    feed.put(POSITION_IDS, Nd4j.arange(length).castTo(DataType.INT));
+    return feed;
+  }
+
+  /** {@code last_hidden_state} [B, L, hidden] and the layers+1 {@code hidden_states}. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
+    if (in.length() > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("sequence length " + in.length() + " exceeds max_position_embeddings "
+          + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
+    }
+    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
+      Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
+      List<INDArray> list = new ArrayList<>();
+      for (String n : hiddenStates) {
+        list.add(out.get(n));
+      }
+      return list;
+    });
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("last_hidden_state", states.get(states.size() - 1));
+    result.put("hidden_states", states);
+    return result;
+  }
+}
