@@ -126,7 +126,8 @@ class BertModelTest {
   void relativePositionEmbeddingsAreRefusedClearly(@TempDir Path tmp) throws Exception {
     Path dir = copyOf("bert-tiny-cls-bf16", tmp);
     String config = Files.readString(dir.resolve("config.json"));
-    Files.writeString(dir.resolve("config.json"), config.replace("\"absolute\"", "\"relative_key_query\""));
+    Files.writeString(dir.resolve("config.json"), config.replace("\"model_type\": \"bert\",",
+        "\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key_query\","));
     assertThatThrownBy(() -> BertModel.load(dir)).isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("position_embedding_type").hasMessageContaining("relative_key_query");
   }
