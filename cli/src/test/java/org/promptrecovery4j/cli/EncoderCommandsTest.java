@@ -76,6 +76,27 @@ class EncoderCommandsTest {
   }
 
   @Test
+  void forwardRunsBertSentenceTransformersFolders(@TempDir Path dir) throws Exception {
+    for (String name : List.of("bert-tiny-mean", "bert-tiny-cls-bf16")) {
+      Path out = dir.resolve(name + ".json");
+      int rc = Main.run("forward", "--model", fixture(name).toString(), "--input",
+          fixture(name).resolve("inputs.json").toString(), "--output", out.toString());
+      assertThat(rc).isZero();
+      Map<String, Object> got = TensorJson.read(out);
+      Map<String, Object> want = TensorJson.read(fixture(name).resolve("expected.json"));
+      assertThat(got.keySet()).containsExactly("token_embeddings", "sentence_embedding");
+      INDArray e = (INDArray) want.get("sentence_embedding");
+      INDArray a = (INDArray) got.get("sentence_embedding");
+      assertThat(a.shape()).containsExactly(e.shape());
+      for (int b = 0; b < e.size(0); b++) {
+        for (int h = 0; h < e.size(1); h++) {
+          assertThat(a.getDouble(b, h)).isCloseTo(e.getDouble(b, h), within(1e-4 + 1e-4 * Math.abs(e.getDouble(b, h))));
+        }
+      }
+    }
+  }
+
+  @Test
   void forwardAcceptsPlainListsAndRejectsBadInputWithOneLine(@TempDir Path dir) throws Exception {
     Path in = dir.resolve("in.json");
     Files.writeString(in, "{\"input_ids\": [[5, 6, 7], [8, 9, 0]], \"attention_mask\": [[1, 1, 1], [1, 1, 0]], \"x\": 1}");
