@@ -40,10 +40,10 @@ class InspectAndConvertCommandTest {
 
   @Test
   void inspectRefusesAnUnsupportedModelType() throws IOException {
-    Files.writeString(tmp.resolve("config.json"), "{\"model_type\": \"bert\"}");
+    Files.writeString(tmp.resolve("config.json"), "{\"model_type\": \"gpt_neox\"}");
     CliRunner r = CliRunner.run("inspect", "--model", tmp.toString());
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.err()).contains("unsupported model_type 'bert'").contains("deberta-v2, t5, phi, mistral, llama, gemma");
+    assertThat(r.err()).contains("unsupported model_type 'gpt_neox'").contains("bert, deberta-v2, t5, phi, mistral, llama, gemma");
   }
 
   @Test

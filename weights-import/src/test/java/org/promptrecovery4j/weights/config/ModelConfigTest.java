@@ -88,11 +88,29 @@ class ModelConfigTest {
   }
 
   @Test
+  void bertDefaultsAndAbsolutePositionsOnly() throws IOException {
+    var bert = (BertConfig) parse("{\"model_type\":\"bert\",\"hidden_size\":384,\"num_attention_heads\":12,"
+        + "\"position_embedding_type\":\"absolute\"}");
+    assertThat(bert.vocabSize()).isEqualTo(30522);
+    assertThat(bert.numHiddenLayers()).isEqualTo(12);
+    assertThat(bert.intermediateSize()).isEqualTo(3072);
+    assertThat(bert.hiddenAct()).isEqualTo("gelu");
+    assertThat(bert.maxPositionEmbeddings()).isEqualTo(512);
+    assertThat(bert.typeVocabSize()).isEqualTo(2);
+    assertThat(bert.layerNormEps()).isEqualTo(1e-12);
+    assertThat(bert.headDim()).isEqualTo(32);
+    assertThatThrownBy(() -> parse("{\"model_type\":\"bert\",\"position_embedding_type\":\"relative_key\"}"))
+        .hasMessageContaining("position_embedding_type").hasMessageContaining("relative_key");
+    assertThatThrownBy(() -> parse("{\"model_type\":\"bert\",\"hidden_size\":100,\"num_attention_heads\":12}"))
+        .hasMessageContaining("hidden_size");
+  }
+
+  @Test
   void badConfigsNameTheFileAndKey() throws IOException {
     assertThatThrownBy(() -> parse("{\"model_type\":\"gpt_neox\"}"))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining(tmp.resolve("config.json").toString())
-        .hasMessageContaining("unsupported model_type 'gpt_neox'; supported: deberta-v2, t5, phi, mistral, llama, gemma");
+        .hasMessageContaining("unsupported model_type 'gpt_neox'; supported: bert, deberta-v2, t5, phi, mistral, llama, gemma");
     assertThatThrownBy(() -> parse("{\"hidden_size\": 4}")).hasMessageContaining("no \"model_type\"");
     assertThatThrownBy(() -> parse("{\"model_type\":\"mistral\",\"hidden_size\":\"big\"}"))
         .hasMessageContaining("\"hidden_size\" should be an integer, is \"big\"");

@@ -3,6 +3,7 @@ package org.promptrecovery4j.weights.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.file.Path;
 import org.promptrecovery4j.testsupport.Fuzzing;
+import org.promptrecovery4j.weights.config.BertConfig;
 import org.promptrecovery4j.weights.config.DebertaV2Config;
 import org.promptrecovery4j.weights.config.ModelConfig;
 import org.promptrecovery4j.weights.config.PhiConfig;
@@ -28,6 +29,8 @@ class ConfigFuzzTest {
         p.rotaryDim();
       } else if (c instanceof T5Config t) {
         t.innerDim();
+      } else if (c instanceof BertConfig b) {
+        b.headDim();
       }
     });
   }
