@@ -3,6 +3,7 @@ package org.promptrecovery4j.models.bert;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,11 @@ import org.promptrecovery4j.models.Fixtures;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.Models;
 import org.promptrecovery4j.models.sentence.SentenceTransformer;
+import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.TensorInfo;
+import org.promptrecovery4j.weights.WeightSource;
+import org.promptrecovery4j.weights.config.BertConfig;
 
 /** BertModel and BERT sentence-transformers folders against HF on the fixtures of tools/reference/bert_fixtures.py. */
 class BertModelTest {
@@ -139,5 +144,61 @@ class BertModelTest {
     Files.writeString(dir.resolve("config.json"), config.replace("\"intermediate_size\": 64", "\"intermediate_size\": 48"));
     assertThatThrownBy(() -> BertModel.load(dir)).isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("intermediate.dense.weight").hasMessageContaining("intermediate_size 48");
+  }
+
+  /** A checkpoint of a task model (BertForMaskedLM, …): every encoder tensor under {@code bert.}, plus a head. */
+  private static final class Prefixed implements WeightSource {
+    private final WeightSource inner;
+
+    Prefixed(WeightSource inner) {
+      this.inner = inner;
+    }
+
+    private String strip(String name) {
+      return name.startsWith("bert.") ? name.substring(5) : "__absent__";
+    }
+
+    @Override
+    public Path location() {
+      return inner.location();
+    }
+
+    @Override
+    public List<String> names() {
+      return inner.names().stream().map(n -> "bert." + n).toList();
+    }
+
+    @Override
+    public boolean contains(String name) {
+      return inner.contains(strip(name));
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+      return inner.info(strip(name));
+    }
+
+    @Override
+    public ByteBuffer bytes(String name) {
+      return inner.bytes(strip(name));
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      inner.close();
+    }
+  }
+
+  @Test
+  void weightsUnderTheBertPrefixLoad() throws Exception {
+    String fixture = "bert-tiny-cls-bf16";
+    Map<String, Object> in = Fixtures.read(fixture, "inputs.json");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    try (ModelFolder folder = ModelFolder.open(Fixtures.dir(fixture))) {
+      BertModel model = BertModel.create((BertConfig) folder.config(), new Prefixed(folder.weights()));
+      assertThat(model.vocabulary().table()).isEqualTo("bert.embeddings.word_embeddings.weight");
+      Fixtures.assertClose("last_hidden_state", (INDArray) Fixtures.read(fixture, "expected.json").get("last_hidden_state"),
+          (INDArray) model.forward((INDArray) in.get("input_ids"), mask).get("last_hidden_state"), mask);
+    }
   }
 }
