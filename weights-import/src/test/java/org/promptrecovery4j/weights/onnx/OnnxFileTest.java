@@ -213,6 +213,63 @@ class OnnxFileTest {
     return c;
   }
 
+  /**
+   * Writes {@code fixtures/onnx/tiny-linear/}: {@code -Dpr4j.onnx.fixture=DIR}. {@code expected.safetensors} holds
+   * the HF-named tensors built here from the source arrays (not through {@link OnnxFile}): the Linear weights
+   * [out, in], as a PyTorch state_dict stores them.
+   */
+  @Test
+  void writeFixture() throws IOException {
+    String dir = System.getProperty("pr4j.onnx.fixture");
+    if (dir == null) {
+      return;
+    }
+    Path d = Files.createDirectories(Path.of(dir));
+    Files.write(d.resolve("model.onnx"), torchStyleModel());
+    float[] qT = seq(12, -1f);
+    float[] oT = seq(6, 2f);
+    Map<String, Object[]> t = new LinkedHashMap<>(); // name -> {shape, values}
+    t.put("embeddings.word_embeddings.weight", new Object[] {new long[] {5, 4}, seq(20, 0.5f)});
+    t.put(Q + ".bias", new Object[] {new long[] {3}, new float[] {0.1f, 0.2f, 0.3f}});
+    t.put(Q + ".weight", new Object[] {new long[] {3, 4}, transposed(qT, 4, 3)});
+    t.put(O + ".bias", new Object[] {new long[] {2}, new float[] {-0.5f, 0.25f}});
+    t.put(O + ".weight", new Object[] {new long[] {2, 3}, transposed(oT, 3, 2)});
+    StringBuilder header = new StringBuilder("{");
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    for (Map.Entry<String, Object[]> e : t.entrySet()) {
+      byte[] b = floats((float[]) e.getValue()[1]);
+      header.append(header.length() > 1 ? "," : "").append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":")
+          .append(Arrays.toString((long[]) e.getValue()[0]).replace(" ", "")).append(",\"data_offsets\":[")
+          .append(data.size()).append(',').append(data.size() + b.length).append("]}");
+      data.writeBytes(b);
+    }
+    byte[] h = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Files.write(d.resolve("expected.safetensors"), concat(concat(longs(h.length), h), data.toByteArray()));
+  }
+
+  static float[] transposed(float[] v, int rows, int cols) {
+    float[] out = new float[v.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        out[c * rows + r] = v[r * cols + c];
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void committedFixtureMatchesItsExpectedTensorsExactly() throws IOException {
+    Path d = Path.of(System.getProperty("pr4j.fixtures", "../fixtures")).resolve("onnx/tiny-linear");
+    try (OnnxFile o = OnnxFile.open(d.resolve("model.onnx"));
+        WeightSource e = Checkpoints.open(d.resolve("expected.safetensors"))) {
+      assertThat(o.names()).containsExactlyElementsOf(e.names());
+      for (String n : e.names()) {
+        assertThat(o.info(n).shape()).as(n).isEqualTo(e.info(n).shape());
+        assertThat(o.bytes(n)).as(n).isEqualTo(e.bytes(n));
+      }
+    }
+  }
+
   /** Writes the fuzz seeds: {@code -Dpr4j.onnx.seeds=DIR}. */
   @Test
   void writeFuzzSeeds() throws IOException {
