@@ -157,6 +157,9 @@ class OnnxFileTest {
           .hasMessageContaining(f.toString()).hasMessageContaining("'w'").hasMessageContaining("outside the model's folder");
     }
     Path f = sub.resolve("m.onnx");
+    Files.createSymbolicLink(sub.resolve("link.bin"), tmp.resolve("secret.bin"));
+    Files.write(f, model(new byte[0][], externalTensor("w", FLOAT, Map.of("location", "link.bin"), 2)));
+    assertThatThrownBy(() -> OnnxFile.open(f)).isInstanceOf(ModelFormatException.class).hasMessageContaining("through a link");
     Files.write(f, model(new byte[0][], externalTensor("w", FLOAT, Map.of("location", "missing.bin"), 2)));
     assertThatThrownBy(() -> OnnxFile.open(f)).hasMessageContaining("not found");
     Files.write(sub.resolve("short.bin"), floats(1f));
@@ -191,6 +194,12 @@ class OnnxFileTest {
         "FLOAT16 but has values in float_data");
     expect("dup.onnx", model(new byte[0][], floatTensor("w", new float[] {1f}, 1), floatTensor("w", new float[] {2f}, 1)),
         "duplicate initializer name 'w'");
+    expect("sparse.onnx", message().varint(1, 8).len(7, message().len(15, new byte[0]).bytes()).bytes(),
+        "sparse initializers");
+    expect("twonames.onnx", model(new byte[][] {node("MatMul", new String[] {"x", "onnx::MatMul_1"}, "y"),
+        node("Add", new String[] {"y", "a.bias"}, "z")}, floatTensor("a.bias", new float[] {1f}, 1),
+        floatTensor("a.weight", new float[] {1f}, 1, 1), floatTensor("onnx::MatMul_1", new float[] {2f}, 1, 1)),
+        "two initializers map to the HF name 'a.weight'");
     expect("overflow.onnx", model(new byte[0][], rawTensor("w", FLOAT, new byte[4], 1L << 40, 1L << 40)), "overflows");
     expect("hugelen.onnx", message().varint(1, 8).raw(new byte[] {0x3A, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x7F}).bytes(),
         "runs past the end");
