@@ -279,6 +279,27 @@ class OnnxFileTest {
     }
   }
 
+  /**
+   * A tiny random BertModel exported by {@code torch.onnx.export} (tools/reference/onnx_fixtures.py): 39
+   * initializers, 12 of them {@code onnx::MatMul_N}; every tensor equals the state_dict's, bit for bit.
+   */
+  @Test
+  void torchExportOfATinyBertGivesItsStateDictExactly() throws IOException {
+    Path d = Path.of(System.getProperty("pr4j.fixtures", "../fixtures")).resolve("onnx/tiny-bert");
+    try (OnnxFile o = OnnxFile.open(d.resolve("model.onnx"));
+        WeightSource e = Checkpoints.open(d.resolve("expected.safetensors"))) {
+      assertThat(o.names()).containsExactlyInAnyOrderElementsOf(e.names()).hasSize(39);
+      assertThat(o.names().stream().filter(n -> o.onnxName(n).startsWith("onnx::MatMul_"))).hasSize(12)
+          .contains("encoder.layer.1.attention.self.query.weight", "encoder.layer.0.output.dense.weight");
+      assertThat(o.droppedConstants()).isEmpty();
+      for (String n : e.names()) {
+        assertThat(o.info(n).dtype()).as(n).isEqualTo(e.info(n).dtype());
+        assertThat(o.info(n).shape()).as(n).isEqualTo(e.info(n).shape());
+        assertThat(o.bytes(n)).as(n).isEqualTo(e.bytes(n));
+      }
+    }
+  }
+
   /** Writes the fuzz seeds: {@code -Dpr4j.onnx.seeds=DIR}. */
   @Test
   void writeFuzzSeeds() throws IOException {
