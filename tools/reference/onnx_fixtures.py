@@ -63,5 +63,43 @@ def main(out_root: Path) -> None:
         print("  ", n)
 
 
+def edge_cases(out_root: Path) -> None:
+    """Initializers written by onnx.helper: typed fields and raw_data per data type, and external data."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    out = out_root / "edge"
+    out.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(1)
+    want = {
+        "f32": torch.randn(2, 3, generator=g),
+        "f16": torch.randn(3, 2, generator=g).half(),
+        "bf16": torch.randn(4, generator=g).bfloat16(),
+        "i64": torch.tensor([[7, -3], [1 << 40, -(1 << 62)]], dtype=torch.int64),
+    }
+    kinds = {"f32": TensorProto.FLOAT, "f16": TensorProto.FLOAT16, "bf16": TensorProto.BFLOAT16, "i64": TensorProto.INT64}
+    inits, expected = [], {}
+    for name, t in want.items():
+        vals = t.float().flatten().tolist() if t.is_floating_point() else t.flatten().tolist()
+        for raw in (False, True):
+            n = f"{name}.{'raw' if raw else 'typed'}"
+            if raw:
+                data = t.contiguous().view(torch.uint8).numpy().tobytes()
+                inits.append(helper.make_tensor(n, kinds[name], list(t.shape), data, raw=True))
+            else:
+                inits.append(helper.make_tensor(n, kinds[name], list(t.shape), vals, raw=False))
+            expected[n] = t.clone()
+    graph = helper.make_graph([], "edge", [], [], initializer=inits)
+    model = helper.make_model(graph, producer_name="onnx_fixtures.py")
+    onnx.save_model(model, str(out / "types.onnx"))
+    # the same initializers with their data in one external file beside the model
+    ext = helper.make_model(helper.make_graph([], "edge", [], [], initializer=[numpy_helper.from_array(
+        numpy_helper.to_array(t), t.name) for t in inits if t.data_type != TensorProto.BFLOAT16]))
+    onnx.save_model(ext, str(out / "external.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="external.weights", size_threshold=0)
+    save_file(expected, str(out / "expected.safetensors"))
+    print(f"{out}: {len(inits)} initializers in types.onnx; external.onnx + external.weights")
+
+
 if __name__ == "__main__":
+    edge_cases(Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "fixtures" / "onnx"))
     main(Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "fixtures" / "onnx"))

@@ -300,6 +300,28 @@ class OnnxFileTest {
     }
   }
 
+  /** onnx.helper's files: each data type in its typed field and in raw_data, and in an external data file. */
+  @Test
+  void onnxHelperTypedRawAndExternalInitializersMatchTorch() throws IOException {
+    Path d = Path.of(System.getProperty("pr4j.fixtures", "../fixtures")).resolve("onnx/edge");
+    try (OnnxFile types = OnnxFile.open(d.resolve("types.onnx"));
+        OnnxFile ext = OnnxFile.open(d.resolve("external.onnx"));
+        WeightSource e = Checkpoints.open(d.resolve("expected.safetensors"))) {
+      assertThat(types.names()).containsExactlyInAnyOrderElementsOf(e.names()).hasSize(8);
+      assertThat(ext.names()).hasSize(6).doesNotContain("bf16.raw", "bf16.typed");
+      for (String n : e.names()) {
+        assertThat(types.info(n).dtype()).as(n).isEqualTo(e.info(n).dtype());
+        assertThat(types.info(n).shape()).as(n).isEqualTo(e.info(n).shape());
+        assertThat(types.bytes(n)).as(n).isEqualTo(e.bytes(n));
+        if (ext.contains(n)) {
+          assertThat(ext.info(n).file().getFileName().toString()).isEqualTo("external.weights");
+          assertThat(ext.info(n).shape()).as(n).isEqualTo(e.info(n).shape());
+          assertThat(ext.bytes(n)).as(n).isEqualTo(e.bytes(n));
+        }
+      }
+    }
+  }
+
   /** Writes the fuzz seeds: {@code -Dpr4j.onnx.seeds=DIR}. */
   @Test
   void writeFuzzSeeds() throws IOException {
