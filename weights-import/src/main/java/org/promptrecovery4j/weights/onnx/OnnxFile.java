@@ -283,7 +283,10 @@ public final class OnnxFile implements WeightSource {
         int wt = (int) (key & 7);
         if (field == 1 && wt == ProtoWire.LEN) {
           int n = w.len();
-          nodes.add(parseNode(w.lenStart(), w.lenStart() + n));
+          Node node = parseNode(w.lenStart(), w.lenStart() + n);
+          if (node != null) {
+            nodes.add(node);
+          }
         } else if (field == 5 && wt == ProtoWire.LEN) {
           int n = w.len();
           Init t = parseTensor(w.lenStart(), w.lenStart() + n);
@@ -298,9 +301,23 @@ public final class OnnxFile implements WeightSource {
       }
     }
 
+    /** A MatMul or Add node (the only ones naming needs; others are checked and skipped, keeping no strings). */
     Node parseNode(int start, int end) {
-      ProtoWire w = new ProtoWire(map, start, end, file, "node");
       String op = "";
+      ProtoWire scan = new ProtoWire(map, start, end, file, "node");
+      while (scan.hasMore()) {
+        long key = scan.key();
+        if (key == (4 << 3 | ProtoWire.LEN)) {
+          int n = scan.len();
+          op = n <= 16 ? new String(bytesAt(scan.lenStart(), n), java.nio.charset.StandardCharsets.UTF_8) : "";
+        } else {
+          scan.skip((int) (key & 7));
+        }
+      }
+      if (!op.equals("MatMul") && !op.equals("Add")) {
+        return null;
+      }
+      ProtoWire w = new ProtoWire(map, start, end, file, "node");
       List<String> in = new ArrayList<>();
       List<String> out = new ArrayList<>();
       while (w.hasMore()) {
@@ -311,13 +328,17 @@ public final class OnnxFile implements WeightSource {
           in.add(w.string());
         } else if (wt == ProtoWire.LEN && field == 2) {
           out.add(w.string());
-        } else if (wt == ProtoWire.LEN && field == 4) {
-          op = w.string();
         } else {
           w.skip(wt);
         }
       }
       return new Node(op, in, out);
+    }
+
+    byte[] bytesAt(int at, int n) {
+      byte[] b = new byte[n];
+      map.get(at, b);
+      return b;
     }
 
     Init parseTensor(int start, int end) throws IOException {
