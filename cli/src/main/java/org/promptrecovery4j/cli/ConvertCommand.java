@@ -11,10 +11,10 @@ import picocli.CommandLine.Option;
 
 /** {@code convert --input pytorch_model.bin --output model.safetensors}: same tensors, same dtypes. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-    description = "Convert a checkpoint (pytorch_model.bin, an index, or safetensors) to one safetensors file.")
+    description = "Convert a checkpoint (pytorch_model.bin, an index, model.onnx, or safetensors) to one safetensors file.")
 public final class ConvertCommand implements Callable<Integer> {
 
-  @Option(names = "--input", required = true, description = "pytorch_model.bin, *.index.json, *.safetensors or a model folder")
+  @Option(names = "--input", required = true, description = "pytorch_model.bin, *.index.json, *.safetensors, *.onnx or a model folder")
   Path input;
 
   @Option(names = "--output", required = true, description = "the .safetensors file to write (written atomically)")

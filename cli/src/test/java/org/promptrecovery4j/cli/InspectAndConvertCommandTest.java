@@ -102,4 +102,38 @@ class InspectAndConvertCommandTest {
     assertThat(r.err()).contains("missing.bin").contains("no such file");
     assertThat(out).doesNotExist();
   }
+
+  @Test
+  void inspectAndConvertAcceptAnOnnxModel() throws IOException {
+    Path onnx = CliRunner.FIXTURES.resolve("onnx/tiny-linear");
+    Files.copy(MISTRAL.resolve("config.json"), tmp.resolve("config.json"));
+    Files.copy(onnx.resolve("model.onnx"), tmp.resolve("model.onnx"));
+    CliRunner i = CliRunner.run("inspect", "--model", tmp.toString());
+    assertThat(i.exitCode()).as(i.err()).isZero();
+    assertThat(i.out()).contains("weights:     model.onnx").contains("tensors:     5")
+        .containsPattern("encoder\\.layer\\.0\\.attention\\.self\\.query\\.weight +F32 +\\[3, 4\\]");
+    Path out = tmp.resolve("out.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", onnx.resolve("model.onnx").toString(), "--output", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("5 tensors");
+    try (SafetensorsFile conv = SafetensorsFile.open(out);
+        SafetensorsFile expected = SafetensorsFile.open(onnx.resolve("expected.safetensors"))) {
+      assertThat(conv.names()).containsExactlyElementsOf(expected.names());
+      for (String n : expected.names()) {
+        assertThat(conv.info(n).shape()).as(n).isEqualTo(expected.info(n).shape());
+        assertThat(conv.bytes(n)).as(n).isEqualTo(expected.bytes(n));
+      }
+    }
+  }
+
+  @Test
+  void convertOfABadOnnxFileIsANamedErrorAndWritesNothing() throws IOException {
+    Path bad = tmp.resolve("bad.onnx");
+    Files.writeString(bad, "not a protobuf at all");
+    Path out = tmp.resolve("x.safetensors");
+    CliRunner r = CliRunner.run("convert", "--input", bad.toString(), "--output", out.toString());
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: ").contains("bad.onnx");
+    assertThat(out).doesNotExist();
+  }
 }

@@ -12,24 +12,25 @@ public final class Checkpoints {
   public static final String SAFETENSORS_INDEX = "model.safetensors.index.json";
   public static final String PYTORCH_BIN = "pytorch_model.bin";
   public static final String PYTORCH_BIN_INDEX = "pytorch_model.bin.index.json";
+  public static final String ONNX = "model.onnx";
 
   private Checkpoints() {}
 
   /**
    * Opens {@code path}: a {@code .safetensors} file, a {@code .bin} PyTorch file, an index JSON, or a
    * folder holding one of {@value #SAFETENSORS}, {@value #SAFETENSORS_INDEX}, {@value #PYTORCH_BIN},
-   * {@value #PYTORCH_BIN_INDEX} (safetensors preferred).
+   * {@value #PYTORCH_BIN_INDEX}, {@value #ONNX} (safetensors preferred, ONNX last), or an {@code .onnx} file.
    */
   public static WeightSource open(Path path) throws IOException {
     if (Files.isDirectory(path)) {
-      for (String name : new String[] {SAFETENSORS, SAFETENSORS_INDEX, PYTORCH_BIN, PYTORCH_BIN_INDEX}) {
+      for (String name : new String[] {SAFETENSORS, SAFETENSORS_INDEX, PYTORCH_BIN, PYTORCH_BIN_INDEX, ONNX}) {
         Path p = path.resolve(name);
         if (Files.isRegularFile(p)) {
           return open(p);
         }
       }
       throw new ModelFormatException(path + ": no weights found (looked for " + SAFETENSORS + ", "
-          + SAFETENSORS_INDEX + ", " + PYTORCH_BIN + ", " + PYTORCH_BIN_INDEX + ")");
+          + SAFETENSORS_INDEX + ", " + PYTORCH_BIN + ", " + PYTORCH_BIN_INDEX + ", " + ONNX + ")");
     }
     if (!Files.isRegularFile(path)) {
       throw new java.io.FileNotFoundException(path + ": no such file or folder");
@@ -44,6 +45,9 @@ public final class Checkpoints {
     if (name.endsWith(".bin") || name.endsWith(".pt") || name.endsWith(".pth")) {
       return TorchCheckpoint.open(path);
     }
-    throw new ModelFormatException(path + ": unknown checkpoint format (expected .safetensors, .bin or an index .json)");
+    if (name.endsWith(".onnx")) {
+      return org.promptrecovery4j.weights.onnx.OnnxFile.open(path);
+    }
+    throw new ModelFormatException(path + ": unknown checkpoint format (expected .safetensors, .bin, .onnx or an index .json)");
   }
 }
