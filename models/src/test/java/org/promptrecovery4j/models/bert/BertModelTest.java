@@ -85,6 +85,26 @@ class BertModelTest {
     }
   }
 
+  /**
+   * A real {@code torch.onnx.export} of a BertModel (fixtures/onnx/tiny-bert: Linear weights renamed
+   * {@code onnx::MatMul_N}, stored [in, out]) runs as the same model as its {@code state_dict}: the ONNX
+   * reader's name recovery and transposes give BertModel exactly the PyTorch weights.
+   */
+  @Test
+  void anOnnxExportRunsAsItsStateDict(@TempDir Path tmp) throws Exception {
+    Path onnx = Fixtures.dir("onnx/tiny-bert");
+    Files.copy(onnx.resolve("config.json"), tmp.resolve("config.json"));
+    Files.copy(onnx.resolve("expected.safetensors"), tmp.resolve("model.safetensors"));
+    INDArray ids = Nd4j.createFromArray(new long[][] {{2, 17, 33, 51, 9, 3}, {2, 44, 3, 0, 0, 0}});
+    INDArray mask = Nd4j.createFromArray(new long[][] {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 0, 0, 0}});
+    try (ForwardModel fromOnnx = Models.load(onnx); ForwardModel fromStateDict = Models.load(tmp)) {
+      INDArray a = (INDArray) fromOnnx.forward(ids, mask).get("last_hidden_state");
+      INDArray b = (INDArray) fromStateDict.forward(ids, mask).get("last_hidden_state");
+      assertThat(a.shape()).containsExactly(2, 6, 32);
+      assertThat(a.sub(b).amaxNumber().doubleValue()).isZero();
+    }
+  }
+
   @Test
   void maxSeqLengthComesFromSentenceBertConfig() throws Exception {
     assertThat(SentenceTransformer.load(Fixtures.dir("bert-tiny-mean")).maxSeqLength()).isEqualTo(16);
