@@ -1,11 +1,12 @@
 package org.promptrecovery4j.tokenizer.spm;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.promptrecovery4j.core.ProtoWire;
 
 /**
  * The parts of a SentencePiece {@code ModelProto} the tokenizer needs, read with a small
@@ -52,17 +53,17 @@ public final class SentencePieceModel {
 
   public static SentencePieceModel parse(byte[] data) {
     SentencePieceModel m = new SentencePieceModel();
-    Reader r = new Reader(data, 0, data.length);
-    while (r.more()) {
+    ProtoWire r = wire(data);
+    while (r.hasMore()) {
       long key = r.varint();
       int field = (int) (key >>> 3);
       int wire = (int) (key & 7);
       if (field == 1 && wire == 2) {
-        Reader p = r.sub();
+        ProtoWire p = r.sub("piece");
         String piece = "";
         float score = 0f;
         int type = NORMAL;
-        while (p.more()) {
+        while (p.hasMore()) {
           long k = p.varint();
           int f = (int) (k >>> 3);
           int w = (int) (k & 7);
@@ -80,8 +81,8 @@ public final class SentencePieceModel {
         m.scores.add(score);
         m.types.add(type);
       } else if (field == 2 && wire == 2) {
-        Reader t = r.sub();
-        while (t.more()) {
+        ProtoWire t = r.sub("trainer_spec");
+        while (t.hasMore()) {
           long k = t.varint();
           int f = (int) (k >>> 3);
           int w = (int) (k & 7);
@@ -103,8 +104,8 @@ public final class SentencePieceModel {
           }
         }
       } else if (field == 3 && wire == 2) {
-        Reader n = r.sub();
-        while (n.more()) {
+        ProtoWire n = r.sub("normalizer_spec");
+        while (n.hasMore()) {
           long k = n.varint();
           int f = (int) (k >>> 3);
           int w = (int) (k & 7);
@@ -142,92 +143,8 @@ public final class SentencePieceModel {
     return m;
   }
 
-  private static final class Reader {
-    private final byte[] b;
-    private int pos;
-    private final int end;
-
-    Reader(byte[] b, int pos, int end) {
-      this.b = b;
-      this.pos = pos;
-      this.end = end;
-    }
-
-    boolean more() {
-      return pos < end;
-    }
-
-    long varint() {
-      long v = 0;
-      int shift = 0;
-      while (true) {
-        if (pos >= end) {
-          throw new IllegalArgumentException("truncated varint at byte " + pos);
-        }
-        int x = b[pos++] & 0xFF;
-        v |= (long) (x & 0x7F) << shift;
-        if ((x & 0x80) == 0) {
-          return v;
-        }
-        shift += 7;
-        if (shift > 63) {
-          throw new IllegalArgumentException("bad varint at byte " + pos);
-        }
-      }
-    }
-
-    int fixed32() {
-      if (pos + 4 > end) {
-        throw new IllegalArgumentException("truncated fixed32 at byte " + pos);
-      }
-      int v = (b[pos] & 0xFF) | (b[pos + 1] & 0xFF) << 8 | (b[pos + 2] & 0xFF) << 16 | (b[pos + 3] & 0xFF) << 24;
-      pos += 4;
-      return v;
-    }
-
-    int length() {
-      long len = varint();
-      if (len < 0 || pos + len > end) {
-        throw new IllegalArgumentException("length " + len + " past the end at byte " + pos);
-      }
-      return (int) len;
-    }
-
-    Reader sub() {
-      int len = length();
-      Reader r = new Reader(b, pos, pos + len);
-      pos += len;
-      return r;
-    }
-
-    String string() {
-      int len = length();
-      String s = new String(b, pos, len, StandardCharsets.UTF_8);
-      pos += len;
-      return s;
-    }
-
-    byte[] bytes() {
-      int len = length();
-      byte[] out = java.util.Arrays.copyOfRange(b, pos, pos + len);
-      pos += len;
-      return out;
-    }
-
-    void skip(int wire) {
-      switch (wire) {
-        case 0 -> varint();
-        case 1 -> pos += 8;
-        case 2 -> {
-          int len = length();
-          pos += len;
-        }
-        case 5 -> pos += 4;
-        default -> throw new IllegalArgumentException("unsupported wire type " + wire + " at byte " + pos);
-      }
-      if (pos > end) {
-        throw new IllegalArgumentException("field past the end");
-      }
-    }
+  /** A protobuf reader of one (sub)message; errors are plain named errors that {@link #read} prefixes with the file. */
+  private static ProtoWire wire(byte[] data) {
+    return new ProtoWire(ByteBuffer.wrap(data), 0, data.length, "model", IllegalArgumentException::new);
   }
 }

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.promptrecovery4j.core.ProtoWire;
 import org.promptrecovery4j.weights.DType;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.TensorInfo;
@@ -173,7 +174,7 @@ public final class OnnxFile implements WeightSource {
     TensorInfo t = s.info();
     DType d = t.dtype();
     ByteBuffer out = ByteBuffer.allocate((int) t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
-    ProtoWire w = new ProtoWire(map, s.protoStart(), s.protoEnd(), file, "initializer '" + s.onnxName() + "'");
+    ProtoWire w = wire(map, s.protoStart(), s.protoEnd(), file, "initializer '" + s.onnxName() + "'");
     while (w.hasMore()) {
       long key = w.key();
       int field = (int) (key >>> 3);
@@ -184,7 +185,7 @@ public final class OnnxFile implements WeightSource {
       }
       if (wt == ProtoWire.LEN) {
         int n = w.len();
-        ProtoWire packed = new ProtoWire(map, w.lenStart(), w.lenStart() + n, file, "packed values");
+        ProtoWire packed = wire(map, w.lenStart(), w.lenStart() + n, file, "packed values");
         while (packed.hasMore()) {
           putValue(out, d, packed);
         }
@@ -244,7 +245,7 @@ public final class OnnxFile implements WeightSource {
     }
 
     void parseModel(int size) throws IOException {
-      ProtoWire w = new ProtoWire(map, 0, size, file, "file");
+      ProtoWire w = wire(map, 0, size, file, "file");
       boolean irVersion = false;
       int graphs = 0;
       int graphStart = 0;
@@ -276,7 +277,7 @@ public final class OnnxFile implements WeightSource {
     }
 
     void parseGraph(int start, int end) throws IOException {
-      ProtoWire w = new ProtoWire(map, start, end, file, "graph");
+      ProtoWire w = wire(map, start, end, file, "graph");
       while (w.hasMore()) {
         long key = w.key();
         int field = (int) (key >>> 3);
@@ -304,7 +305,7 @@ public final class OnnxFile implements WeightSource {
     /** A MatMul or Add node (the only ones naming needs; others are checked and skipped, keeping no strings). */
     Node parseNode(int start, int end) {
       String op = "";
-      ProtoWire scan = new ProtoWire(map, start, end, file, "node");
+      ProtoWire scan = wire(map, start, end, file, "node");
       while (scan.hasMore()) {
         long key = scan.key();
         if (key == (4 << 3 | ProtoWire.LEN)) {
@@ -317,7 +318,7 @@ public final class OnnxFile implements WeightSource {
       if (!op.equals("MatMul") && !op.equals("Add")) {
         return null;
       }
-      ProtoWire w = new ProtoWire(map, start, end, file, "node");
+      ProtoWire w = wire(map, start, end, file, "node");
       List<String> in = new ArrayList<>();
       List<String> out = new ArrayList<>();
       while (w.hasMore()) {
@@ -342,7 +343,7 @@ public final class OnnxFile implements WeightSource {
     }
 
     Init parseTensor(int start, int end) throws IOException {
-      ProtoWire w = new ProtoWire(map, start, end, file, "initializer");
+      ProtoWire w = wire(map, start, end, file, "initializer");
       List<Long> dims = new ArrayList<>();
       int dataType = 0;
       String name = null;
@@ -360,7 +361,7 @@ public final class OnnxFile implements WeightSource {
           dims.add(w.varint());
         } else if (field == 1 && wt == ProtoWire.LEN) {
           int n = w.len();
-          ProtoWire p = new ProtoWire(map, w.lenStart(), w.lenStart() + n, file, "dims");
+          ProtoWire p = wire(map, w.lenStart(), w.lenStart() + n, file, "dims");
           while (p.hasMore()) {
             dims.add(p.varint());
           }
@@ -377,7 +378,7 @@ public final class OnnxFile implements WeightSource {
           rawStart = w.lenStart();
         } else if (field == 13 && wt == ProtoWire.LEN) {
           int n = w.len();
-          ProtoWire e = new ProtoWire(map, w.lenStart(), w.lenStart() + n, file, "external_data entry");
+          ProtoWire e = wire(map, w.lenStart(), w.lenStart() + n, file, "external_data entry");
           String k = "";
           String v = "";
           while (e.hasMore()) {
@@ -486,7 +487,7 @@ public final class OnnxFile implements WeightSource {
         }
         return n / size;
       }
-      ProtoWire p = new ProtoWire(map, w.lenStart(), w.lenStart() + n, file, "packed " + FIELD_NAMES.get(field));
+      ProtoWire p = wire(map, w.lenStart(), w.lenStart() + n, file, "packed " + FIELD_NAMES.get(field));
       long count = 0;
       while (p.hasMore()) {
         p.varint();
@@ -677,4 +678,9 @@ public final class OnnxFile implements WeightSource {
 
   private static final Map<Integer, String> FIELD_NAMES = Map.of(4, "float_data", 5, "int32_data", 6, "string_data",
       7, "int64_data", 10, "double_data", 11, "uint64_data");
+
+  /** The protobuf reader of {@code map[start, end)}; its errors are {@link ModelFormatException}s naming the file. */
+  private static ProtoWire wire(ByteBuffer map, int start, int end, Path file, String what) {
+    return new ProtoWire(map, start, end, what, message -> new ModelFormatException(file + ": " + message));
+  }
 }

@@ -1,47 +1,66 @@
-package org.promptrecovery4j.weights.onnx;
+package org.promptrecovery4j.core;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import org.promptrecovery4j.weights.ModelFormatException;
+import java.util.function.Function;
 
 /**
- * A reader of the protobuf wire format over a range of a buffer (absolute positions, so a memory-mapped
- * file is read in place). Every length read from the input is checked against the end of the enclosing
- * message before it is used, so a truncated or corrupt file is a {@link ModelFormatException} naming the
- * file and the byte, never an exception from the buffer or an allocation sized from the file's claim.
+ * The one reader of the protobuf wire format (ONNX models, SentencePiece {@code .model} files), over a
+ * range of a buffer (absolute positions, so a memory-mapped file is read in place). Every length read
+ * from the input is checked against the end of the enclosing message before it is used, so a truncated
+ * or corrupt file is the caller's named error (naming the file and the byte), never an exception from the
+ * buffer or an allocation sized from the file's claim.
  */
-final class ProtoWire {
+public final class ProtoWire {
 
-  static final int VARINT = 0;
-  static final int I64 = 1;
-  static final int LEN = 2;
-  static final int I32 = 5;
+  public static final int VARINT = 0;
+  public static final int I64 = 1;
+  public static final int LEN = 2;
+  public static final int I32 = 5;
 
   private final ByteBuffer buf;
-  private final Path file;
   private final String what;
+  private final Function<String, ? extends IllegalArgumentException> errors;
   private int pos;
   private final int end;
   private int lastLenStart;
 
-  ProtoWire(ByteBuffer buf, int start, int end, Path file, String what) {
+  /**
+   * Reads {@code buf[start, end)}, a message called {@code what} in errors; {@code errors} makes the
+   * caller's exception from a message (e.g. prefixing the file's name).
+   */
+  public ProtoWire(ByteBuffer buf, int start, int end, String what,
+      Function<String, ? extends IllegalArgumentException> errors) {
     this.buf = buf;
     this.pos = start;
     this.end = end;
-    this.file = file;
     this.what = what;
+    this.errors = errors;
   }
 
-  boolean hasMore() {
+  /** A reader of the message that the next length-delimited field holds (which it skips here). */
+  public ProtoWire sub(String subWhat) {
+    int n = len();
+    return new ProtoWire(buf, lastLenStart, lastLenStart + n, subWhat, errors);
+  }
+
+  /** The next length-delimited field's bytes, copied. */
+  public byte[] bytes() {
+    int n = len();
+    byte[] b = new byte[n];
+    buf.get(lastLenStart, b);
+    return b;
+  }
+
+  public boolean hasMore() {
     return pos < end;
   }
 
-  int pos() {
+  public int pos() {
     return pos;
   }
 
   /** The next field's key ({@code field << 3 | wireType}); wire types other than 0, 1, 2, 5 are errors. */
-  long key() {
+  public long key() {
     int at = pos;
     long key = varint();
     int wt = (int) (key & 7);
@@ -54,7 +73,7 @@ final class ProtoWire {
     return key;
   }
 
-  long varint() {
+  public long varint() {
     long v = 0;
     for (int shift = 0; shift < 70; shift += 7) {
       if (pos >= end) {
@@ -72,7 +91,7 @@ final class ProtoWire {
     throw error("varint longer than 10 bytes at byte " + pos);
   }
 
-  int fixed32() {
+  public int fixed32() {
     need(4);
     int v = 0;
     for (int i = 0; i < 4; i++) {
@@ -81,7 +100,7 @@ final class ProtoWire {
     return v;
   }
 
-  long fixed64() {
+  public long fixed64() {
     need(8);
     long v = 0;
     for (int i = 0; i < 8; i++) {
@@ -91,30 +110,27 @@ final class ProtoWire {
   }
 
   /** Reads a length prefix, checks the bytes are there, skips them and returns their length; {@link #lenStart} gives where they begin. */
-  int len() {
+  public int len() {
     int at = pos;
     long n = varint();
     if (n < 0 || n > end - pos) {
-      throw error("length " + Long.toUnsignedString(n) + " at byte " + at + " runs past the end of the " + what
-          + " (" + (end - pos) + " bytes left): truncated or not an ONNX file");
+      throw error("length " + Long.toUnsignedString(n) + " past the end at byte " + at + ": it runs past the end of the "
+          + what + " (" + (end - pos) + " bytes left): a truncated or corrupt file");
     }
     lastLenStart = pos;
     pos += (int) n;
     return (int) n;
   }
 
-  int lenStart() {
+  public int lenStart() {
     return lastLenStart;
   }
 
-  String string() {
-    int n = len();
-    byte[] b = new byte[n];
-    buf.get(lastLenStart, b);
-    return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+  public String string() {
+    return new String(bytes(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  void skip(int wireType) {
+  public void skip(int wireType) {
     switch (wireType) {
       case VARINT -> varint();
       case I64 -> need(8);
@@ -135,7 +151,7 @@ final class ProtoWire {
     }
   }
 
-  ModelFormatException error(String message) {
-    return new ModelFormatException(file + ": " + message);
+  public IllegalArgumentException error(String message) {
+    return errors.apply(message);
   }
 }
