@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.core.Npy;
+import org.promptrecovery4j.models.builtin.BuiltinModels;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
 import org.promptrecovery4j.models.sentence.SentenceTransformer;
 import picocli.CommandLine.Command;
@@ -24,15 +25,17 @@ import picocli.CommandLine.Option;
     name = "embed",
     mixinStandardHelpOptions = true,
     description = {
-      "Embed texts with a sentence-transformers folder (sentence-t5); rows in input order.",
+      "Embed texts with a sentence-transformers folder (sentence-t5, BERT) or the built-in all-MiniLM-L6-v2; rows in"
+          + " input order.",
       "Input: .txt (one text per line), .csv (column --column), .jsonl (lines: a JSON string, {\"text\": ...}"
           + " or pre-tokenized {\"input_ids\": [...]}).",
       "Output: .npy (float32 [N, D], numpy.load) or .jsonl ({\"embedding\": [...]} per line)."
     })
 public final class EmbedCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, description = "sentence-transformers folder (e.g. sentence-t5-base)")
-  Path model;
+  @Option(names = "--model", required = true, description = "sentence-transformers folder (e.g. sentence-t5-base),"
+      + " or the built-in all-MiniLM-L6-v2")
+  String model;
 
   @Option(names = "--input", required = true, description = "texts: .txt, .csv or .jsonl")
   Path input;
@@ -60,12 +63,13 @@ public final class EmbedCommand implements Callable<Integer> {
       throw new IllegalArgumentException(output + ": the output must be .npy or .jsonl");
     }
     Items items = read(input, column);
-    SentenceTransformer st = SentenceTransformer.load(model);
+    Path dir = BuiltinModels.resolve(model);
+    SentenceTransformer st = SentenceTransformer.load(dir);
     float[][] emb;
     if (items.ids() != null) {
       emb = new SentenceEmbedder(st, text -> new int[0], batchSize).embedIds(items.ids());
     } else {
-      emb = new SentenceEmbedder(st, TextEncoders.forModel(model, st.maxSeqLength(), kaggleCompat), batchSize)
+      emb = new SentenceEmbedder(st, TextEncoders.forModel(dir, st, kaggleCompat), batchSize)
           .embed(items.texts());
     }
     write(output, emb);

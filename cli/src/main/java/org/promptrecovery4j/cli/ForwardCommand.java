@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptrecovery4j.core.TensorJson;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.Models;
+import org.promptrecovery4j.models.builtin.BuiltinModels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -16,14 +17,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run a model's forward pass on token ids and write its outputs in the tensor JSON format.",
-      "Input: {\"input_ids\": [[...]], \"attention_mask\": [[...]]} (other keys ignored; no mask = all ones).",
+      "Input: {\"input_ids\": [[...]], \"attention_mask\": [[...]]} (no mask = all ones); BERT also takes"
+          + " \"token_type_ids\" (no key = all zeros); other keys ignored.",
       "Output: DeBERTa last_hidden_state + hidden_states; a sentence-transformers folder token_embeddings +"
           + " sentence_embedding; T5 last_hidden_state + hidden_states; causal LMs logits."
     })
 public final class ForwardCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, description = "HuggingFace model folder")
-  Path model;
+  @Option(names = "--model", required = true, description = "HuggingFace model folder, or the built-in all-MiniLM-L6-v2")
+  String model;
 
   @Option(names = "--input", required = true, description = "inputs.json (tensor JSON or plain nested lists)")
   Path input;
@@ -36,8 +38,9 @@ public final class ForwardCommand implements Callable<Integer> {
     IdsJson in = IdsJson.read(input);
     INDArray ids = in.get("input_ids", true);
     INDArray mask = in.get("attention_mask", false);
-    try (ForwardModel m = Models.load(model)) {
-      Map<String, Object> out = m.forward(ids, mask);
+    INDArray types = in.get("token_type_ids", false);
+    try (ForwardModel m = Models.load(BuiltinModels.resolve(model))) {
+      Map<String, Object> out = m.forward(ids, mask, types);
       TensorJson.write(output, out);
     }
     System.err.println("wrote " + output);

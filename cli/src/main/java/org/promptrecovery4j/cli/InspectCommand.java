@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
     description = "Show a HuggingFace model folder: model type, dtype, parameter count, tensors.")
 public final class InspectCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, description = "HuggingFace model folder (config.json + weights)")
-  Path model;
+  @Option(names = "--model", required = true, description = "HuggingFace model folder (config.json + weights), or a"
+      + " built-in model (all-MiniLM-L6-v2)")
+  String model;
 
   @Option(names = "--no-tensors", description = "Do not list the tensors")
   boolean noTensors;
@@ -25,7 +26,7 @@ public final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    try (ModelFolder folder = ModelFolder.open(model)) {
+    try (ModelFolder folder = ModelFolder.open(org.promptrecovery4j.models.builtin.BuiltinModels.resolve(model))) {
       WeightSource w = folder.weights();
       Map<String, Long> byDtype = new TreeMap<>();
       for (String name : w.names()) {

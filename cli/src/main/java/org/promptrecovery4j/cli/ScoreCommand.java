@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.evaluation.Metric;
 import org.promptrecovery4j.evaluation.Submission;
+import org.promptrecovery4j.models.builtin.BuiltinModels;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
 import org.promptrecovery4j.models.sentence.SentenceTransformer;
 import picocli.CommandLine.Command;
@@ -23,12 +24,14 @@ import picocli.CommandLine.Option;
       "errors naming the ids. Prints the mean; --per-row writes id,score,predicted,truth.",
       "--kaggle-compat: tokenize like the TensorFlow sentence-t5 the competition used (max 128 tokens, a literal",
       "</s> in a text is plain characters) instead of PyTorch sentence-transformers (max_seq_length 256,",
-      "</s> the end-of-sequence token)."
+      "</s> the end-of-sequence token).",
+      "--model all-MiniLM-L6-v2 (built in, no download) gives a proxy score, said on stderr."
     })
 public final class ScoreCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, description = "sentence-t5 sentence-transformers folder")
-  Path model;
+  @Option(names = "--model", required = true, description = "sentence-t5 sentence-transformers folder; the built-in"
+      + " all-MiniLM-L6-v2 gives a proxy score")
+  String model;
 
   @Option(names = "--truth", required = true, description = "CSV with id,rewrite_prompt")
   Path truth;
@@ -51,8 +54,14 @@ public final class ScoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Submission.Joined joined = Submission.join(Submission.read(truth), Submission.read(predictions));
-    SentenceTransformer st = SentenceTransformer.load(model);
-    SentenceEmbedder embedder = new SentenceEmbedder(st, TextEncoders.forModel(model, st.maxSeqLength(), kaggleCompat), batchSize);
+    Path dir = BuiltinModels.resolve(model);
+    SentenceTransformer st = SentenceTransformer.load(dir);
+    if (!st.isSentenceT5()) {
+      System.err.println("note: this score is a PROXY under " + (BuiltinModels.isBuiltin(model)
+          ? BuiltinModels.canonicalName(model) : dir.getFileName()) + ", not the competition's metric, which embeds"
+          + " with sentence-t5-base; give --model a sentence-t5-base folder for the real score");
+    }
+    SentenceEmbedder embedder = new SentenceEmbedder(st, TextEncoders.forModel(dir, st, kaggleCompat), batchSize);
     Metric metric = new Metric(embedder::embed, exponent);
     double[] rows = metric.rowScores(joined.predicted(), joined.truth());
     if (perRow != null) {

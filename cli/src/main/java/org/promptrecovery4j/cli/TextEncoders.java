@@ -34,7 +34,7 @@ final class TextEncoders {
   static Factory factory = DEFAULT;
 
   /** PyTorch sentence-transformers' max length for sentence-t5 (sentence_bert_config.json). */
-  static final int PYTORCH_MAX_LENGTH = 256;
+  static final int PYTORCH_MAX_LENGTH = org.promptrecovery4j.models.sentence.SentenceEmbedder.DEFAULT_MAX_LENGTH;
 
   /** The TensorFlow sentence-t5 of the Kaggle metric truncates at 128 tokens. */
   static final int KAGGLE_MAX_LENGTH = 128;
@@ -44,5 +44,11 @@ final class TextEncoders {
   static TextEncoder forModel(Path dir, int configuredMaxLength, boolean kaggleCompat) {
     int max = kaggleCompat ? KAGGLE_MAX_LENGTH : (configuredMaxLength > 0 ? configuredMaxLength : PYTORCH_MAX_LENGTH);
     return factory.create(dir, max, kaggleCompat);
+  }
+
+  /** The text encoder of a loaded sentence-transformers folder: its max_seq_length and do_lower_case. */
+  static TextEncoder forModel(Path dir, org.promptrecovery4j.models.sentence.SentenceTransformer st, boolean kaggleCompat) {
+    TextEncoder e = forModel(dir, st.maxSeqLength(), kaggleCompat);
+    return st.doLowerCase() ? e.lowercasing() : e;
   }
 }

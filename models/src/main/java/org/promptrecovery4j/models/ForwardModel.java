@@ -17,6 +17,18 @@ public interface ForwardModel extends AutoCloseable {
    */
   Map<String, Object> forward(INDArray inputIds, INDArray attentionMask);
 
+  /**
+   * {@link #forward(INDArray, INDArray)} with BERT-style {@code token_type_ids} ([B, L] segment ids; null = all
+   * zeros). Models without token types refuse non-null ones.
+   */
+  default Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds) {
+    if (tokenTypeIds != null) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + ": this model has no token types;"
+          + " token_type_ids cannot be given");
+    }
+    return forward(inputIds, attentionMask);
+  }
+
   @Override
   default void close() {}
 }

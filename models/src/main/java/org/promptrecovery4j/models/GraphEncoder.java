@@ -30,6 +30,11 @@ public interface GraphEncoder {
   /** Estimated activation bytes of one row in one pass at this length. */
   double bytesPerRow(int length);
 
+  /** Token types ({@code type_vocab_size}) the encoder embeds; 0 when it has none (T5, DeBERTa-v3). */
+  default int typeVocabSize() {
+    return 0;
+  }
+
   /** Placeholder values for one batch (ids, mask and whatever position tables the graph needs). */
   Map<String, INDArray> feed(TokenInputs inputs);
 }

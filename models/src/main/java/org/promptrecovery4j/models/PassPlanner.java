@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Splits a large batch into row chunks run one after another, so that a forward pass's activations
@@ -59,9 +58,7 @@ public final class PassPlanner {
     List<List<INDArray>> parts = new ArrayList<>();
     for (int start = 0; start < in.batch(); start += rows) {
       int end = Math.min(in.batch(), start + rows);
-      parts.add(collectAfter(pass.apply(new TokenInputs(
-          in.ids().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c'),
-          in.mask().get(NDArrayIndex.interval(start, end), NDArrayIndex.all()).dup('c'))), (end - start) * bytesPerRow));
+      parts.add(collectAfter(pass.apply(in.rows(start, end)), (end - start) * bytesPerRow));
     }
     List<INDArray> out = new ArrayList<>();
     for (int k = 0; k < parts.get(0).size(); k++) {

@@ -10,9 +10,48 @@ import org.nd4j.linalg.factory.Nd4j;
  * shape, at least one token, a 0/1 mask, ids within the rows of the loaded embedding table
  * ({@link Vocabulary}). An input the model cannot take is an {@link IllegalArgumentException} naming the
  * problem, raised before anything reaches ND4J's natives, never a native crash. Ids come back as INT,
- * the mask as FLOAT (1 token, 0 padding).
+ * the mask as FLOAT (1 token, 0 padding). BERT-style {@code token_type_ids} (segment ids) are optional: null
+ * means all zeros.
  */
-public record TokenInputs(INDArray ids, INDArray mask) {
+public record TokenInputs(INDArray ids, INDArray mask, INDArray tokenTypes) {
+
+  public TokenInputs(INDArray ids, INDArray mask) {
+    this(ids, mask, null);
+  }
+
+  /**
+   * These inputs with {@code token_type_ids} checked against a model with {@code typeVocabSize} token types
+   * (same shape as the ids, integers in [0, typeVocabSize)); null leaves them all zeros.
+   */
+  public TokenInputs withTokenTypes(INDArray tokenTypeIds, int typeVocabSize, String model) {
+    if (tokenTypeIds == null) {
+      return this;
+    }
+    if (typeVocabSize < 1) {
+      throw new IllegalArgumentException(model + ": this model has no token types; token_type_ids cannot be given");
+    }
+    if (!Arrays.equals(tokenTypeIds.shape(), ids.shape())) {
+      throw new IllegalArgumentException(model + ": token_type_ids " + Arrays.toString(tokenTypeIds.shape())
+          + " does not match input_ids " + Arrays.toString(ids.shape()));
+    }
+    double[] values = tokenTypeIds.dup('c').castTo(DataType.DOUBLE).data().asDouble();
+    int length = length();
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] != Math.rint(values[i]) || values[i] < 0 || values[i] >= typeVocabSize) {
+        throw new IllegalArgumentException(model + ": token type " + values[i] + " at row " + i / length + ", position "
+            + i % length + " is outside [0, " + typeVocabSize + ") (type_vocab_size)");
+      }
+    }
+    return new TokenInputs(ids, mask, tokenTypeIds.dup('c').castTo(DataType.INT));
+  }
+
+  /** Rows {@code [start, end)} of every input. */
+  public TokenInputs rows(int start, int end) {
+    org.nd4j.linalg.indexing.INDArrayIndex[] rows = {
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(start, end), org.nd4j.linalg.indexing.NDArrayIndex.all()};
+    return new TokenInputs(ids.get(rows).dup('c'), mask.get(rows).dup('c'),
+        tokenTypes == null ? null : tokenTypes.get(rows).dup('c'));
+  }
 
   public int batch() {
     return (int) ids.size(0);

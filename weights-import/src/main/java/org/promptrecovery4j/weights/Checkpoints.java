@@ -13,24 +13,26 @@ public final class Checkpoints {
   public static final String PYTORCH_BIN = "pytorch_model.bin";
   public static final String PYTORCH_BIN_INDEX = "pytorch_model.bin.index.json";
   public static final String ONNX = "model.onnx";
+  /** Where Xenova / transformers.js exports keep the ONNX model. */
+  public static final String ONNX_SUBFOLDER = "onnx/model.onnx";
 
   private Checkpoints() {}
 
   /**
    * Opens {@code path}: a {@code .safetensors} file, a {@code .bin} PyTorch file, an index JSON, or a
    * folder holding one of {@value #SAFETENSORS}, {@value #SAFETENSORS_INDEX}, {@value #PYTORCH_BIN},
-   * {@value #PYTORCH_BIN_INDEX}, {@value #ONNX} (safetensors preferred, ONNX last), or an {@code .onnx} file.
+   * {@value #PYTORCH_BIN_INDEX}, {@value #ONNX} or {@value #ONNX_SUBFOLDER} (safetensors preferred, ONNX last), or an {@code .onnx} file.
    */
   public static WeightSource open(Path path) throws IOException {
     if (Files.isDirectory(path)) {
-      for (String name : new String[] {SAFETENSORS, SAFETENSORS_INDEX, PYTORCH_BIN, PYTORCH_BIN_INDEX, ONNX}) {
+      for (String name : new String[] {SAFETENSORS, SAFETENSORS_INDEX, PYTORCH_BIN, PYTORCH_BIN_INDEX, ONNX, ONNX_SUBFOLDER}) {
         Path p = path.resolve(name);
         if (Files.isRegularFile(p)) {
           return open(p);
         }
       }
       throw new ModelFormatException(path + ": no weights found (looked for " + SAFETENSORS + ", "
-          + SAFETENSORS_INDEX + ", " + PYTORCH_BIN + ", " + PYTORCH_BIN_INDEX + ", " + ONNX + ")");
+          + SAFETENSORS_INDEX + ", " + PYTORCH_BIN + ", " + PYTORCH_BIN_INDEX + ", " + ONNX + ", " + ONNX_SUBFOLDER + ")");
     }
     if (!Files.isRegularFile(path)) {
       throw new java.io.FileNotFoundException(path + ": no such file or folder");

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -30,7 +29,7 @@ import org.promptrecovery4j.weights.config.BertConfig;
 
 /**
  * The BERT encoder ({@code BertModel} of HF {@code modeling_bert.py}) in SameDiff: word + absolute
- * position + token-type (all type 0) embeddings → LayerNorm → N × (self-attention → dense + residual →
+ * position + token-type ({@code token_type_ids}, all 0 unless given) embeddings → LayerNorm → N × (self-attention → dense + residual →
  * LayerNorm, intermediate act → dense + residual → LayerNorm), post-LayerNorm as HF, returning every hidden
  * state as HF does with {@code output_hidden_states=True}. The pooler is not part of the outputs.
  *
@@ -45,6 +44,7 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   private static final String IDS = "input_ids";
   private static final String MASK = "attention_mask";
   private static final String POSITION_IDS = "position_ids";
+  private static final String TOKEN_TYPE_IDS = "token_type_ids";
 
   private final BertConfig config;
   private final SameDiff sd;
@@ -125,7 +125,7 @@ public final class BertModel implements ForwardModel, GraphEncoder {
     }
   }
 
-  /** BertEmbeddings: word + position (0..L−1) + token type 0 → LayerNorm. */
+  /** BertEmbeddings: word + position (0..L−1) + token type → LayerNorm. */
   private SDVariable embeddings(ParameterBinder p, String pre, SDVariable ids) {
     int hidden = config.hiddenSize();
     SDVariable words = p.parameter(pre + "word_embeddings.weight");
@@ -140,8 +140,15 @@ public final class BertModel implements ForwardModel, GraphEncoder {
           + " rows, config.json (max_position_embeddings) says " + config.maxPositionEmbeddings());
     }
     x = x.add(sd.gather(table, positions, 0));
-    if (config.typeVocabSize() > 0) { // token_type_ids are all zeros
-      x = x.add(p.parameter(pre + "token_type_embeddings.weight").get(SDIndex.point(0)));
+    if (config.typeVocabSize() > 0) {
+      SDVariable types = sd.placeHolder(TOKEN_TYPE_IDS, DataType.INT, -1, -1);
+      SDVariable typeTable = p.parameter(pre + "token_type_embeddings.weight");
+      long typeRows = typeTable.getShape()[0];
+      if (typeRows < config.typeVocabSize()) {
+        throw new ModelFormatException(p.weights().location() + ": " + pre + "token_type_embeddings.weight has " + typeRows
+            + " rows, config.json (type_vocab_size) says " + config.typeVocabSize());
+      }
+      x = x.add(sd.gather(typeTable, types.reshape(-1), 0).reshape(sd.shape(x)));
     }
     return Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
   }
@@ -195,6 +202,11 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   }
 
   @Override
+  public int typeVocabSize() {
+    return config.typeVocabSize();
+  }
+
+  @Override
   public int rowsPerPass(int length) {
     return PassPlanner.rowsPerPass(length, config.numAttentionHeads(), config.numHiddenLayers(), BYTES_PER_SCORE);
   }
@@ -215,13 +227,23 @@ public final class BertModel implements ForwardModel, GraphEncoder {
     feed.put(IDS, in.ids());
     feed.put(MASK, in.mask());
     feed.put(POSITION_IDS, Nd4j.arange(length).castTo(DataType.INT));
+    if (config.typeVocabSize() > 0) {
+      feed.put(TOKEN_TYPE_IDS, in.tokenTypes() != null ? in.tokenTypes() : Nd4j.zeros(DataType.INT, in.batch(), length));
+    }
     return feed;
   }
 
   /** {@code last_hidden_state} [B, L, hidden] and the layers+1 {@code hidden_states}. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
+    return forward(inputIds, attentionMask, null);
+  }
+
+  /** {@link #forward(INDArray, INDArray)} with {@code token_type_ids} [B, L] in [0, type_vocab_size) (null = all 0). */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds) {
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary)
+        .withTokenTypes(tokenTypeIds, config.typeVocabSize(), "BERT");
     if (in.length() > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("sequence length " + in.length() + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");

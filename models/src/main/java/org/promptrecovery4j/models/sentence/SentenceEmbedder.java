@@ -29,6 +29,22 @@ public final class SentenceEmbedder {
     this.batchSize = batchSize;
   }
 
+  /** sentence-transformers' max length when a folder names none ({@code sentence_bert_config.json}). */
+  public static final int DEFAULT_MAX_LENGTH = 256;
+
+  /**
+   * A ready embedder for a model folder: its sentence-transformers pipeline ({@link SentenceTransformer#load}) and
+   * its tokenizer ({@code tokenizer.json}, {@code spiece.model}, ...), truncating to {@code max_seq_length}
+   * ({@value #DEFAULT_MAX_LENGTH} if the folder names none) and lowercasing when {@code do_lower_case} says so, as
+   * sentence-transformers' {@code encode} does.
+   */
+  public static SentenceEmbedder load(java.nio.file.Path dir, int batchSize) throws java.io.IOException {
+    SentenceTransformer st = SentenceTransformer.load(dir);
+    org.promptrecovery4j.tokenizer.Tokenizer tok = org.promptrecovery4j.tokenizer.Tokenizers.load(dir);
+    int max = st.maxSeqLength() > 0 ? st.maxSeqLength() : DEFAULT_MAX_LENGTH;
+    return new SentenceEmbedder(st, TextEncoder.of(tok, max, st.doLowerCase()), batchSize);
+  }
+
   public SentenceTransformer model() {
     return model;
   }

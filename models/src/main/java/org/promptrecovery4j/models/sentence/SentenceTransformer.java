@@ -43,31 +43,31 @@ public final class SentenceTransformer implements ForwardModel {
   private final GraphEncoder encoder;
   private final SDVariable sentence;
   private final int maxSeqLength;
+  private final boolean doLowerCase;
   private final List<String> modules = new ArrayList<>();
 
-  private SentenceTransformer(Path dir, GraphEncoder encoder, int maxSeqLength) throws IOException {
+  /** One entry of {@code modules.json}: the module's class name (last part) and its folder. */
+  private record Module(String type, String path) {}
+
+  private SentenceTransformer(Path dir, GraphEncoder encoder, SentenceBertConfig settings) throws IOException {
     this.encoder = encoder;
-    this.maxSeqLength = maxSeqLength;
+    this.maxSeqLength = settings.maxSeqLength();
+    this.doLowerCase = settings.doLowerCase();
     SameDiff sd = encoder.graph();
     SDVariable x = null;
-    JsonNode list = JSON.readTree(dir.resolve("modules.json").toFile());
-    if (list == null || !list.isArray()) {
-      throw new ModelFormatException(dir.resolve("modules.json") + ": expected a JSON list of modules");
-    }
-    for (JsonNode m : list) {
-      String type = m.path("type").asText("");
-      String simple = type.substring(type.lastIndexOf('.') + 1);
-      Path folder = dir.resolve(m.path("path").asText(""));
+    for (Module m : modules(dir)) {
+      String simple = m.type().substring(m.type().lastIndexOf('.') + 1);
+      Path folder = dir.resolve(m.path());
       modules.add(simple);
       switch (simple) {
         case "Transformer" -> x = null; // the encoder below; only a root-folder transformer is supported
         case "Pooling" -> x = Pooling.fromConfig(folder.resolve("config.json")).apply(encoder.tokenStates(), encoder.maskInput());
         case "Dense" -> x = dense(sd, folder, require(x, simple, dir));
         case "Normalize" -> x = normalize(require(x, simple, dir));
-        default -> throw new ModelFormatException(dir + ": sentence-transformers module '" + type
+        default -> throw new ModelFormatException(dir + ": sentence-transformers module '" + m.type()
             + "' is not supported (supported: Transformer, Pooling, Dense, Normalize)");
       }
-      if (simple.equals("Transformer") && !m.path("path").asText("").isEmpty()) {
+      if (simple.equals("Transformer") && !m.path().isEmpty()) {
         throw new ModelFormatException(dir + ": the Transformer module must live in the root folder (path \"\")");
       }
     }
@@ -77,6 +77,28 @@ public final class SentenceTransformer implements ForwardModel {
     this.sentence = x;
   }
 
+  /**
+   * The modules of {@code modules.json}; a plain HF folder without one gets what sentence-transformers gives it:
+   * the transformer and mean pooling, no normalisation.
+   */
+  private static List<Module> modules(Path dir) throws IOException {
+    Path file = dir.resolve("modules.json");
+    if (!Files.isRegularFile(file)) {
+      System.err.println("note: " + dir + " has no modules.json (not a sentence-transformers folder): mean pooling,"
+          + " no normalisation, as sentence-transformers does for a plain HuggingFace model");
+      return List.of(new Module("Transformer", ""), new Module("Pooling", "1_Pooling"));
+    }
+    JsonNode list = JSON.readTree(file.toFile());
+    if (list == null || !list.isArray()) {
+      throw new ModelFormatException(file + ": expected a JSON list of modules");
+    }
+    List<Module> out = new ArrayList<>();
+    for (JsonNode m : list) {
+      out.add(new Module(m.path("type").asText(""), m.path("path").asText("")));
+    }
+    return out;
+  }
+
   private static SDVariable require(SDVariable x, String module, Path dir) {
     if (x == null) {
       throw new ModelFormatException(dir + ": module " + module + " needs a Pooling module before it");
@@ -84,10 +106,14 @@ public final class SentenceTransformer implements ForwardModel {
     return x;
   }
 
-  /** Loads a sentence-transformers folder whose transformer is a T5 encoder (sentence-t5) or BERT (all-MiniLM, bge). */
+  /**
+   * Loads a sentence-transformers folder whose transformer is a T5 encoder (sentence-t5) or BERT (all-MiniLM, bge);
+   * a plain HF BERT folder (e.g. an ONNX export: {@code config.json}, {@code model.onnx}, {@code tokenizer.json})
+   * gets mean pooling, as sentence-transformers gives it.
+   */
   public static SentenceTransformer load(Path dir) throws IOException {
     try (ModelFolder folder = ModelFolder.open(dir)) {
-      if (!folder.isSentenceTransformer()) {
+      if (!folder.isSentenceTransformer() && !(folder.config() instanceof BertConfig)) {
         throw new ModelFormatException(dir + ": no modules.json (not a sentence-transformers folder)");
       }
       GraphEncoder encoder;
@@ -99,26 +125,47 @@ public final class SentenceTransformer implements ForwardModel {
         throw new ModelFormatException(dir + ": sentence-transformers with a '" + folder.config().modelType()
             + "' transformer are not supported (t5, bert)");
       }
-      return new SentenceTransformer(dir, encoder, readMaxSeqLength(dir));
+      return new SentenceTransformer(dir, encoder, SentenceBertConfig.read(dir));
     }
   }
 
   /** Wraps an already built encoder with the modules of {@code dir} (e.g. random weights in benchmarks). */
   public static SentenceTransformer create(Path dir, GraphEncoder encoder) throws IOException {
-    return new SentenceTransformer(dir, encoder, readMaxSeqLength(dir));
+    return new SentenceTransformer(dir, encoder, SentenceBertConfig.read(dir));
   }
 
-  private static int readMaxSeqLength(Path dir) throws IOException {
-    Path f = dir.resolve("sentence_bert_config.json");
-    if (!Files.isRegularFile(f)) {
-      return -1;
+  /** {@code sentence_bert_config.json}: the truncation length and whether texts are lowercased before tokenizing. */
+  private record SentenceBertConfig(int maxSeqLength, boolean doLowerCase) {
+    static SentenceBertConfig read(Path dir) throws IOException {
+      Path f = dir.resolve("sentence_bert_config.json");
+      if (!Files.isRegularFile(f)) {
+        return new SentenceBertConfig(-1, false);
+      }
+      JsonNode c = JSON.readTree(f.toFile());
+      if (c == null || !c.isObject()) {
+        throw new ModelFormatException(f + ": expected a JSON object");
+      }
+      JsonNode max = c.path("max_seq_length");
+      if (!max.isMissingNode() && !max.isNull() && (!max.canConvertToInt() || max.asInt() < 1)) {
+        throw new ModelFormatException(f + ": max_seq_length must be a positive integer, is " + max);
+      }
+      return new SentenceBertConfig(max.asInt(-1), c.path("do_lower_case").asBoolean(false));
     }
-    return JSON.readTree(f.toFile()).path("max_seq_length").asInt(-1);
   }
 
   /** {@code max_seq_length} of {@code sentence_bert_config.json} (-1 if absent): what the tokenizer truncates to. */
   public int maxSeqLength() {
     return maxSeqLength;
+  }
+
+  /** {@code do_lower_case} of {@code sentence_bert_config.json}: texts are lowercased before the tokenizer sees them. */
+  public boolean doLowerCase() {
+    return doLowerCase;
+  }
+
+  /** True when the transformer is a T5 encoder: sentence-t5, the model of the competition's metric. */
+  public boolean isSentenceT5() {
+    return encoder instanceof T5EncoderModel;
   }
 
   public List<String> modules() {
@@ -164,7 +211,14 @@ public final class SentenceTransformer implements ForwardModel {
   /** {@code token_embeddings} [B, L, d] (encoder output after its final norm) and {@code sentence_embedding} [B, D]. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
-    TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary());
+    return forward(inputIds, attentionMask, null);
+  }
+
+  /** With BERT's {@code token_type_ids} (null = all 0; refused by a T5 encoder). */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds) {
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary())
+        .withTokenTypes(tokenTypeIds, encoder.typeVocabSize(), encoder.getClass().getSimpleName());
     String tok = encoder.tokenStates().name();
     List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
       Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());

@@ -46,4 +46,34 @@ public interface TextEncoder {
       }
     };
   }
+
+  /**
+   * {@link #of(org.promptrecovery4j.tokenizer.Tokenizer, int)}, the text lowercased first when {@code lowerCase}
+   * (sentence-transformers' {@code do_lower_case}, Python's {@code str.lower()}).
+   */
+  static TextEncoder of(org.promptrecovery4j.tokenizer.Tokenizer tokenizer, int maxLength, boolean lowerCase) {
+    TextEncoder e = of(tokenizer, maxLength);
+    return lowerCase ? e.lowercasing() : e;
+  }
+
+  /** This encoder on lowercased text (sentence-transformers' {@code do_lower_case}: Python's {@code str.lower()}). */
+  default TextEncoder lowercasing() {
+    TextEncoder base = this;
+    return new TextEncoder() {
+      @Override
+      public int[] encode(String text) {
+        return base.encode(text.toLowerCase(java.util.Locale.ROOT));
+      }
+
+      @Override
+      public int padId() {
+        return base.padId();
+      }
+
+      @Override
+      public int idLimit() {
+        return base.idLimit();
+      }
+    };
+  }
 }
