@@ -76,6 +76,29 @@ public final class AtomicFiles {
   }
 
   /**
+   * Publishes a whole folder: {@code staging}, complete (its files written with {@link #write}), is renamed to
+   * {@code target} atomically, so that a reader sees either no {@code target} or all of it. {@code staging} must sit
+   * beside {@code target} (one file system). Returns false, leaving {@code staging} in place for the caller to delete,
+   * when {@code target} already exists (another process published it first); an existing folder is never replaced.
+   */
+  public static boolean publishFolder(Path staging, Path target) throws IOException {
+    try {
+      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+      return false;
+    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+      throw new IOException(target.getParent() + ": the file system cannot rename a folder atomically", e);
+    }
+    Path parent = target.toAbsolutePath().getParent();
+    try (FileChannel d = FileChannel.open(parent, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // best effort, as for files
+    }
+    return true;
+  }
+
+  /**
    * Starts an atomic write of {@code target}: write the content to {@link Pending#stream()} as it comes, then
    * {@link Pending#commit()}. Use in try-with-resources: closing without a commit deletes the temporary file and
    * leaves the target untouched.

@@ -3,11 +3,8 @@ package org.promptrecovery4j.models.builtin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -197,13 +194,7 @@ public final class BuiltinModels {
       for (Shipped s : SHIPPED) {
         copy(s.resource(), staging.resolve(s.name()), s.size(), s.sha256());
       }
-      try {
-        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-        // another process finished first: its folder is as good as ours
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException(target.getParent() + ": the file system cannot rename a folder atomically", e);
-      }
+      AtomicFiles.publishFolder(staging, target); // false: another process finished first, its folder is as good
     } finally {
       deleteTree(staging);
     }
