@@ -34,6 +34,7 @@ public final class Tokenizer {
   private final String padToken;
   private final int padToLength;
   private org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding slowDecoding;
+  private boolean slowTruncation;
 
   public Tokenizer(Normalizer normalizer, PreTokenizer preTokenizer, Model model, PostProcessor postProcessor,
       Decoder decoder, AddedVocabulary added, TokenizerConfig config) {
@@ -60,7 +61,10 @@ public final class Tokenizer {
     this.padToLength = padToLength;
   }
 
-  /** A copy that truncates every encoding to {@code maxLength} tokens, special tokens kept. */
+  /**
+   * A copy that truncates every encoding to {@code maxLength} tokens, special tokens kept; a pair as HF
+   * {@code tokenizers}' longest_first (see {@link #longestFirst}), each text first clipped at a word boundary.
+   */
   public Tokenizer withTruncation(int maxLength) {
     return withTruncation(maxLength, Side.RIGHT);
   }
@@ -93,11 +97,24 @@ public final class Tokenizer {
     Tokenizer t = new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config, cleanUpSpaces,
         maxLength, truncationSide, paddingSide, padId, padToken, padToLength);
     t.slowDecoding = d;
+    t.slowTruncation = slowTruncation;
+    return t;
+  }
+
+  /**
+   * Truncate pairs as transformers' slow tokenizers do (one token at a time from the longer text, the second on
+   * a tie; no clipping at words first), for the loaders that reproduce slow tokenizers.
+   */
+  Tokenizer withSlowTruncation() {
+    Tokenizer t = copySlow(new Tokenizer(normalizer, preTokenizer, model, postProcessor, decoder, added, config,
+        cleanUpSpaces, maxLength, truncationSide, paddingSide, padId, padToken, padToLength));
+    t.slowTruncation = true;
     return t;
   }
 
   private Tokenizer copySlow(Tokenizer t) {
     t.slowDecoding = slowDecoding;
+    t.slowTruncation = slowTruncation;
     return t;
   }
 
@@ -130,11 +147,24 @@ public final class Tokenizer {
   /** The model tokens of one text, before post-processing. */
   public List<Token> tokenizeToTokens(String text) {
     List<Token> out = new ArrayList<>();
-    List<AddedVocabulary.Segment> raw = added.splitRaw(text, 0);
+    tokenizeInto(text, out, (n, word) -> true);
+    return out;
+  }
+
+  /** Told the token count after each split of a text (an added token, or one pre-tokenized word). */
+  private interface AfterSplit {
+    /** False stops the tokenization. */
+    boolean next(int tokens, boolean word);
+  }
+
+  private void tokenizeInto(String text, List<Token> out, AfterSplit after) {
     List<String> words = new ArrayList<>();
-    for (AddedVocabulary.Segment seg : raw) {
+    for (AddedVocabulary.Segment seg : added.splitRaw(text, 0)) {
       if (seg.token() != null) {
         out.add(new Token(seg.token().id(), seg.text()));
+        if (!after.next(out.size(), false)) {
+          return;
+        }
         continue;
       }
       String norm = normalizer == null ? seg.text() : normalizer.normalize(seg.text());
@@ -145,6 +175,9 @@ public final class Tokenizer {
         if (s.token() != null) {
           out.add(new Token(s.token().id(), s.text()));
           first = false;
+          if (!after.next(out.size(), false)) {
+            return;
+          }
           continue;
         }
         if (s.text().isEmpty()) {
@@ -157,13 +190,38 @@ public final class Tokenizer {
         } else {
           preTokenizer.split(s.text(), atStart, words);
         }
+        first = false;
         for (String w : words) {
           model.tokenize(w, out);
+          if (!after.next(out.size(), true)) {
+            return;
+          }
         }
-        first = false;
       }
     }
-    return out;
+  }
+
+  /**
+   * The model tokens of one text as HF {@code tokenizers} (0.23 on) gives them to truncation at {@code limit}: whole
+   * splits from the kept side, up to the word that brings the count to {@code limit} or past it (added tokens count
+   * but never end it). Pair truncation then sees these lengths, so two long texts share the budget evenly.
+   */
+  private List<Token> tokenizeLimited(String text, int limit, Side side) {
+    List<Token> out = new ArrayList<>();
+    if (side == Side.RIGHT) {
+      tokenizeInto(text, out, (n, word) -> !word || n < limit);
+      return out;
+    }
+    List<int[]> ends = new ArrayList<>();
+    tokenizeInto(text, out, (n, word) -> ends.add(new int[] {n, word ? 1 : 0}));
+    int start = 0;
+    for (int i = ends.size() - 1; i >= 0; i--) {
+      start = i == 0 ? 0 : ends.get(i - 1)[0];
+      if (ends.get(i)[1] == 1 && out.size() - start >= limit) {
+        break;
+      }
+    }
+    return start == 0 ? out : new ArrayList<>(out.subList(start, out.size()));
   }
 
   /** The token strings of one text, without special tokens from the post-processor. */
@@ -188,8 +246,9 @@ public final class Tokenizer {
     if (a == null) {
       throw new IllegalArgumentException("text is null");
     }
-    List<Token> ta = tokenizeToTokens(a);
-    List<Token> tb = b == null ? null : tokenizeToTokens(b);
+    boolean clip = maxLength >= 0 && !slowTruncation;
+    List<Token> ta = clip ? tokenizeLimited(a, maxLength, truncationSide) : tokenizeToTokens(a);
+    List<Token> tb = b == null ? null : clip ? tokenizeLimited(b, maxLength, truncationSide) : tokenizeToTokens(b);
     if (maxLength >= 0) {
       int budget = maxLength - (addSpecialTokens ? postProcessor().addedTokens(tb != null) : 0);
       if (budget < 0) {
@@ -198,17 +257,10 @@ public final class Tokenizer {
       if (tb == null) {
         ta = cut(ta, budget);
       } else {
-        int la = ta.size();
-        int lb = tb.size();
-        while (la + lb > budget) {
-          if (la > lb) {
-            la--;
-          } else {
-            lb--;
-          }
-        }
-        ta = cut(ta, la);
-        tb = cut(tb, lb);
+        int[] n = slowTruncation ? slowLongestFirst(ta.size(), tb.size(), budget)
+            : longestFirst(ta.size(), tb.size(), budget);
+        ta = cut(ta, n[0]);
+        tb = cut(tb, n[1]);
       }
     }
     List<PostProcessor.Piece> pieces = postProcessor().process(ta, tb, addSpecialTokens);
@@ -232,6 +284,34 @@ public final class Tokenizer {
       e = pad(e, padToLength);
     }
     return e;
+  }
+
+  /**
+   * The lengths HF's longest_first truncation keeps of a pair over {@code max}: the shorter text stays whole
+   * if the longer one can take the rest (at least as many tokens); otherwise each gets half, the odd token
+   * going to the longer one (to the second on a tie).
+   */
+  static int[] longestFirst(int la, int lb, int max) {
+    if (la + lb <= max) {
+      return new int[] {la, lb};
+    }
+    boolean swap = la > lb;
+    int shorter = Math.min(la, lb);
+    int longer = shorter > max ? shorter : Math.max(shorter, max - shorter);
+    if (shorter + longer > max) {
+      shorter = max / 2;
+      longer = shorter + max % 2;
+    }
+    return swap ? new int[] {longer, shorter} : new int[] {shorter, longer};
+  }
+
+  /** transformers' slow longest_first: one token at a time off the longer text, off the second on a tie. */
+  static int[] slowLongestFirst(int la, int lb, int max) {
+    int excess = Math.max(0, la + lb - max);
+    int first = Math.min(Math.abs(la - lb), excess);
+    int rest = excess - first;
+    return la > lb ? new int[] {la - first - rest / 2, lb - (rest - rest / 2)}
+        : new int[] {la - rest / 2, lb - first - (rest - rest / 2)};
   }
 
   private List<Token> cut(List<Token> t, int n) {

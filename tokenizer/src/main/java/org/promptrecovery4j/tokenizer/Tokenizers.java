@@ -273,7 +273,7 @@ public final class Tokenizers {
           false, null, null, 1024L, null);
     }
     return new Tokenizer(null, new PreTokenizers.ByteLevel(false, true), model, null, new Decoders.ByteLevel(true),
-        new AddedVocabulary(added, AddedVocabulary.Matching.LEGACY_SLOW, null), cfg);
+        new AddedVocabulary(added, AddedVocabulary.Matching.LEGACY_SLOW, null), cfg).withSlowTruncation();
   }
 
   /** BERT's WordPiece from a vocab.txt (lowercasing unless tokenizer_config says do_lower_case false). */
@@ -438,7 +438,7 @@ public final class Tokenizers {
     return new Tokenizer(norm, null, model, post, dec,
         new AddedVocabulary(added, AddedVocabulary.Matching.HF_FAST, null), c)
         .withSlowDecoding(new org.promptrecovery4j.tokenizer.spm.SlowSpmDecoding(flavour, sp.addDummyPrefix,
-            sp.removeExtraWhitespaces, spacesBetween));
+            sp.removeExtraWhitespaces, spacesBetween)).withSlowTruncation();
   }
 
   /**

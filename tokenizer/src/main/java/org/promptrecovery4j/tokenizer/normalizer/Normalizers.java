@@ -152,10 +152,10 @@ public final class Normalizers {
       String s = sb.toString();
       boolean strip = stripAccents == null ? lowercase : stripAccents;
       if (strip) {
-        // BERT removes only non-spacing marks (Mn)
+        // BERT removes only non-spacing marks (Mn), as HF's own Unicode tables have them
         String nfd = java.text.Normalizer.normalize(s, Form.NFD);
         StringBuilder b = new StringBuilder(nfd.length());
-        nfd.codePoints().filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK).forEach(b::appendCodePoint);
+        nfd.codePoints().filter(cp -> !BertCharClasses.isNonspacingMark(cp)).forEach(b::appendCodePoint);
         s = b.toString();
       }
       if (lowercase) {
@@ -169,13 +169,13 @@ public final class Normalizers {
     return cp == '\t' || cp == '\n' || cp == '\r' || isWhitespace(cp);
   }
 
+  /**
+   * Cc, Cf or Co but not tab, newline or carriage return (those are whitespace to BERT). Unassigned code points
+   * are not controls: HF keeps them (and so maps a word holding one to [UNK]); the categories are those of
+   * HF's tables, not the JVM's, so characters newer than those tables are kept whatever the JVM knows of them.
+   */
   static boolean isBertControl(int cp) {
-    if (cp == '\t' || cp == '\n' || cp == '\r') {
-      return false;
-    }
-    int t = Character.getType(cp);
-    return t == Character.CONTROL || t == Character.FORMAT || t == Character.PRIVATE_USE
-        || t == Character.SURROGATE || t == Character.UNASSIGNED;
+    return cp != '\t' && cp != '\n' && cp != '\r' && BertCharClasses.isOther(cp);
   }
 
   public static boolean isChineseChar(int cp) {

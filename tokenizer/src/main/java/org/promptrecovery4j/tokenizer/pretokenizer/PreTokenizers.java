@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.function.IntPredicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.promptrecovery4j.tokenizer.normalizer.BertCharClasses;
 import org.promptrecovery4j.tokenizer.normalizer.Normalizers;
 
 /** The HuggingFace {@code tokenizers} pre-tokenizers. */
@@ -140,15 +141,16 @@ public final class PreTokenizers {
     }
   }
 
+  /**
+   * Punctuation as HF's BertPreTokenizer and Punctuation pre-tokenizer see it: every ASCII symbol
+   * (33-47, 58-64, 91-96, 123-126, so also $ + < = > ^ ` | ~) and the Unicode punctuation categories
+   * (P*) of HF's own tables ({@link BertCharClasses}), not the JVM's.
+   */
   public static boolean isPunctuation(int cp) {
     if (cp < 128) {
       return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
     }
-    int t = Character.getType(cp);
-    return t == Character.CONNECTOR_PUNCTUATION || t == Character.DASH_PUNCTUATION
-        || t == Character.START_PUNCTUATION || t == Character.END_PUNCTUATION
-        || t == Character.INITIAL_QUOTE_PUNCTUATION || t == Character.FINAL_QUOTE_PUNCTUATION
-        || t == Character.OTHER_PUNCTUATION;
+    return BertCharClasses.isUnicodePunctuation(cp);
   }
 
   public record Punctuation(SplitBehavior behavior) implements PreTokenizer {
