@@ -315,7 +315,7 @@ public final class DebertaV2Model implements ForwardModel {
       feed.put(SKEW_END, Nd4j.createFromArray(0L, 0L, l - 1 + l * (2 * l - 1)));
       feed.put(SKEW_COLS, Nd4j.createFromArray(0L, 0L, 0L, l));
     }
-    Map<String, INDArray> out = sd.output(feed, hiddenStates.toArray(new String[0]));
+    Map<String, INDArray> out = Graphs.output(sd, feed, hiddenStates.toArray(new String[0]));
     List<INDArray> states = new ArrayList<>();
     for (String n : hiddenStates) {
       states.add(out.get(n));

@@ -8,8 +8,6 @@ import java.util.Map;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -366,7 +364,7 @@ public abstract class CausalLM implements ForwardModel {
    * default 1 GiB); a model whose weights are kept as stored gets none unless the property is set (see
    * {@link #arrayCacheBytes()}).
    */
-  public static final long ARRAY_CACHE_BYTES = Long.getLong("pr4j.arrayCacheBytes", 1L << 30);
+  public static final long ARRAY_CACHE_BYTES = Graphs.ARRAY_CACHE_BYTES;
 
   /**
    * The array cache of this model's inference session. With weights kept as stored, none: the per-use
@@ -389,13 +387,7 @@ public abstract class CausalLM implements ForwardModel {
    * it with arrays that are never reused (measured: 13 GiB peak RSS for 2 GiB of weights).
    */
   private void session() {
-    sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> {
-      InferenceSession s = new InferenceSession(sd);
-      ArrayCacheMemoryMgr mmgr = new ArrayCacheMemoryMgr();
-      mmgr.setMaxCacheBytes(arrayCacheBytes());
-      s.setMmgr(mmgr);
-      return s;
-    });
+    Graphs.useArrayCache(sd, arrayCacheBytes());
   }
 
   /**

@@ -18,6 +18,7 @@ import org.promptrecovery4j.models.TokenInputs;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.GraphEncoder;
 import org.promptrecovery4j.models.PassPlanner;
+import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.ParameterBinder;
@@ -221,7 +222,7 @@ public final class SentenceTransformer implements ForwardModel {
         .withTokenTypes(tokenTypeIds, encoder.typeVocabSize(), encoder.getClass().getSimpleName());
     String tok = encoder.tokenStates().name();
     List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> o = encoder.graph().output(encoder.feed(chunk), tok, sentence.name());
+      Map<String, INDArray> o = Graphs.output(encoder.graph(), encoder.feed(chunk), tok, sentence.name());
       return List.of(o.get(tok), o.get(sentence.name()));
     });
     Map<String, Object> result = new LinkedHashMap<>();
@@ -234,7 +235,7 @@ public final class SentenceTransformer implements ForwardModel {
   public INDArray embed(INDArray inputIds, INDArray attentionMask) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary());
     return PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()),
-        chunk -> List.of(encoder.graph().output(encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
+        chunk -> List.of(Graphs.output(encoder.graph(), encoder.feed(chunk), sentence.name()).get(sentence.name()))).get(0)
         .castTo(DataType.FLOAT);
   }
 }

@@ -246,7 +246,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
     List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
+      Map<String, INDArray> out = Graphs.output(sd, feed(chunk), hiddenStates.toArray(new String[0]));
       List<INDArray> list = new ArrayList<>();
       for (String n : hiddenStates) {
         list.add(out.get(n));
