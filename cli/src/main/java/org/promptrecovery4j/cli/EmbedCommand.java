@@ -65,6 +65,10 @@ public final class EmbedCommand implements Callable<Integer> {
     Items items = read(input, column);
     Path dir = BuiltinModels.resolve(model);
     SentenceTransformer st = SentenceTransformer.load(dir);
+    if (kaggleCompat && !st.isSentenceT5()) {
+      throw new IllegalArgumentException("--kaggle-compat reproduces the competition's TensorFlow sentence-t5; "
+          + model + " is not a sentence-t5 model");
+    }
     float[][] emb;
     if (items.ids() != null) {
       emb = new SentenceEmbedder(st, text -> new int[0], batchSize).embedIds(items.ids());

@@ -56,6 +56,10 @@ public final class ScoreCommand implements Callable<Integer> {
     Submission.Joined joined = Submission.join(Submission.read(truth), Submission.read(predictions));
     Path dir = BuiltinModels.resolve(model);
     SentenceTransformer st = SentenceTransformer.load(dir);
+    if (kaggleCompat && !st.isSentenceT5()) {
+      throw new IllegalArgumentException("--kaggle-compat reproduces the competition's TensorFlow sentence-t5; "
+          + model + " is not a sentence-t5 model");
+    }
     if (!st.isSentenceT5()) {
       System.err.println("note: this score is a PROXY under " + (BuiltinModels.isBuiltin(model)
           ? BuiltinModels.canonicalName(model) : dir.getFileName()) + ", not the competition's metric, which embeds"

@@ -51,6 +51,12 @@ class BuiltinModelCommandsTest {
     Path again = dir.resolve("again.npy"); // any case, same result
     assertThat(run("embed", "--model", "ALL-MINILM-L6-V2", "--input", in.toString(), "--output", again.toString()).rc()).isZero();
     assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(npy));
+
+    Path compat = dir.resolve("compat.npy"); // sentence-t5's TensorFlow quirks do not apply to MiniLM
+    Run r2 = run("embed", "--model", "all-MiniLM-L6-v2", "--kaggle-compat", "--input", in.toString(), "--output", compat.toString());
+    assertThat(r2.rc()).isEqualTo(1);
+    assertThat(r2.err()).contains("--kaggle-compat reproduces the competition's TensorFlow sentence-t5");
+    assertThat(compat).doesNotExist();
   }
 
   @Test

@@ -90,6 +90,31 @@ class BuiltinModelsTest {
     }
   }
 
+  /**
+   * The Xenova / transformers.js layout (config.json, tokenizer.json, onnx/model.onnx, no modules.json) loads as a
+   * plain HF BERT folder: mean pooling without normalisation, what sentence-transformers gives it.
+   */
+  @Test
+  void anOnnxExportFolderWithoutModulesJsonLoads(@TempDir Path xenova) throws Exception {
+    Path builtin = BuiltinModels.folder(BuiltinModels.ALL_MINILM_L6_V2);
+    Files.copy(builtin.resolve("config.json"), xenova.resolve("config.json"));
+    Files.copy(builtin.resolve("tokenizer.json"), xenova.resolve("tokenizer.json"));
+    Files.createDirectories(xenova.resolve("onnx"));
+    Files.createSymbolicLink(xenova.resolve("onnx/model.onnx"), builtin.resolve("model.onnx"));
+    SentenceEmbedder plain = SentenceEmbedder.load(xenova, 8);
+    assertThat(plain.model().modules()).containsExactly("Transformer", "Pooling");
+    List<String> texts = List.of("A man is eating food.", "Rewrite this email as a pirate shanty.");
+    float[][] raw = plain.embed(texts);
+    float[][] normalised = BuiltinModels.allMiniLmL6V2().embed(texts);
+    for (int i = 0; i < texts.size(); i++) {
+      double norm = Math.sqrt(dot(raw[i], raw[i]));
+      assertThat(norm).isGreaterThan(1.5); // not normalised
+      for (int k = 0; k < raw[i].length; k++) {
+        assertThat(raw[i][k] / norm).isCloseTo(normalised[i][k], org.assertj.core.data.Offset.offset(1e-5));
+      }
+    }
+  }
+
   static double dot(float[] a, float[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) {
