@@ -30,6 +30,9 @@ public final class ForwardCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, description = "inputs.json (tensor JSON or plain nested lists)")
   Path input;
 
+  @Option(names = "--adapter", description = "a PEFT LoRA adapter folder, applied to a causal LM")
+  Path adapter;
+
   @Option(names = "--output", required = true, description = "where to write the outputs (tensor JSON)")
   Path output;
 
@@ -39,7 +42,9 @@ public final class ForwardCommand implements Callable<Integer> {
     INDArray ids = in.get("input_ids", true);
     INDArray mask = in.get("attention_mask", false);
     INDArray types = in.get("token_type_ids", false);
-    try (ForwardModel m = Models.load(BuiltinModels.resolve(model))) {
+    try (ForwardModel m = adapter == null ? Models.load(BuiltinModels.resolve(model))
+        : org.promptrecovery4j.models.lora.LoraAdapter.load(adapter).loadOnto(BuiltinModels.resolve(model),
+            org.promptrecovery4j.models.generation.DecoderOptions.defaults())) {
       Map<String, Object> out = m.forward(ids, mask, types);
       TensorJson.write(output, out);
     }

@@ -83,6 +83,9 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--truncate-left", description = "keep the last tokens of a prompt longer than the context")
   boolean truncateLeft;
 
+  @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)")
+  Path adapter;
+
   @Option(names = "--keep-dtype", description = "keep bf16/f16 weights 2 bytes a value (less memory, slower)")
   boolean keepDtype;
 
@@ -102,7 +105,8 @@ public final class GenerateCommand implements Callable<Integer> {
     DecoderOptions options = DecoderOptions.defaults()
         .withStorage(keepDtype ? DecoderOptions.WeightStorage.AS_STORED : DecoderOptions.WeightStorage.FLOAT32);
     long t0 = System.nanoTime();
-    try (CausalLM lm = Models.loadCausalLM(model, options)) {
+    try (CausalLM lm = adapter != null ? org.promptrecovery4j.models.lora.LoraAdapter.load(adapter).loadOnto(model, options)
+        : Models.loadCausalLM(model, options)) {
       long t1 = System.nanoTime();
       if (codec != null) {
         lm.vocabulary().warnIfTokenizerExceeds("the tokenizer of " + model, codec.idLimit());

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
+      MergeLoraCommand.class,
     })
 public final class Main implements Runnable {
 

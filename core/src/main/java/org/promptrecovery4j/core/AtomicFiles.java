@@ -75,6 +75,25 @@ public final class AtomicFiles {
     }
   }
 
+  /** A new empty folder beside {@code target} ({@code .NAME.RANDOM}) to write a folder's files into before {@link #publishFolder}. */
+  public static Path stagingFolder(Path target) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    return Files.createTempDirectory(parent, "." + target.getFileName() + ".");
+  }
+
+  /** Deletes a staging folder and everything in it (nothing if it was published or never made). */
+  public static void discardFolder(Path staging) throws IOException {
+    if (staging == null || !Files.exists(staging)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(staging)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   /**
    * Publishes a whole folder: {@code staging}, complete (its files written with {@link #write}), is renamed to
    * {@code target} atomically, so that a reader sees either no {@code target} or all of it. {@code staging} must sit

