@@ -10,7 +10,11 @@ fixtures/lora/<name>/ with
     "logits":         PEFT model (base upcast to float32, adapter float32), i.e. W x + s B A x;
     "merged_logits":  merge_and_unload() in the base's stored dtype (bf16 for Gemma: PEFT computes the
                       delta in float32 on CPU and adds it into the bf16 weight), run in float32;
-    "merged_weight":  one merged weight as stored (the first target of layer 0), for an exact check.
+    "merged_weight":  one merged weight as stored (the first target of layer 0), for an exact check;
+    "train":          labels (the ids, -100 on padding, on each row's first two tokens and on a token right
+                      after left padding), HF's causal-LM
+                      loss on them (shifted inside, mean over the labelled tokens) and the gradient of every
+                      lora_A / lora_B tensor (float32 model, dropout 0), under PEFT's saved tensor names.
 Run from the repository root:  /tmp/ref/bin/python tools/reference/lora_fixtures.py
 (torch 2.13 CPU, transformers, peft 0.21). Deterministic; CI never runs it.
 """
@@ -64,11 +68,29 @@ def make(name, targets, r, alpha, rslora):
     with open(os.path.join(out, "adapter_config.json")) as f:
         ac = json.load(f)
     ac["base_model_name_or_path"] = f"fixtures/{name}"  # not this machine's absolute path
+    ac["target_modules"] = sorted(ac["target_modules"])  # PEFT keeps a set: fixed order here
     with open(os.path.join(out, "adapter_config.json"), "w") as f:
         json.dump(ac, f, indent=2, sort_keys=True)
         f.write("\n")
     with torch.no_grad():
         logits = peft_model(input_ids=ids, attention_mask=mask).logits.float()
+
+    # one training pass: loss on labelled tokens and the adapter's gradients
+    labels = ids.clone()
+    labels[mask == 0] = -100
+    labels[:, :2] = -100
+    # a token right after left padding would be predicted from a padded position, whose attention sees
+    # only padding keys (ill-defined: HF's min-float mask makes it uniform); no such label
+    labels[:, 1:][mask[:, :-1] == 0] = -100
+    peft_model.train()
+    out_train = peft_model(input_ids=ids, attention_mask=mask, labels=labels)
+    out_train.loss.backward()
+    grads = {}
+    for n, p in peft_model.named_parameters():
+        if p.grad is not None:
+            grads[n.replace(".default", "")] = tensor_json(p.grad)
+    peft_model.eval()
+    train = {"labels": tensor_json(labels), "loss": out_train.loss.item(), "grads": grads}
 
     # merge into the stored dtype, as merge-lora does
     from peft import PeftModel
@@ -93,6 +115,7 @@ def make(name, targets, r, alpha, rslora):
         "merged_weight": tensor_json(merged_weight.float()),
         "adapter_moves_logits_by": moved,
         "merged_vs_adapter_max_diff": diff,
+        "train": train,
     })
     print(f"{name}: adapter moves logits by {moved:.3g}; merged ({stored_dtype}) vs adapter {diff:.3g}")
 

@@ -298,18 +298,7 @@ public abstract class CausalLM implements ForwardModel {
         flat[i * s + t] = p;
       }
     }
-    INDArray[] cs = rotary.cosSin(flat);
-    Map<String, INDArray> feed = new HashMap<>();
-    INDArray longIds = ids.dataType() == DataType.LONG ? ids : ids.castTo(DataType.LONG);
-    feed.put("input_ids", longIds);
-    feed.put("rope_cos", cs[0]);
-    feed.put("rope_sin", cs[1]);
-    feed.put("attn_bias", bias);
-    INDArray empty = cache == null ? KvCache.empty(b, dims) : null;
-    for (int i = 0; i < dims.numLayers(); i++) {
-      feed.put("past_key_" + i, cache == null ? empty : cache.keys(i));
-      feed.put("past_value_" + i, cache == null ? empty : cache.values(i));
-    }
+    Map<String, INDArray> feed = feed(ids, flat, bias, cache);
     List<String> outputs = new ArrayList<>();
     String logitsName = lastOnly ? "last_logits" : "logits";
     outputs.add(logitsName);
@@ -331,15 +320,36 @@ public abstract class CausalLM implements ForwardModel {
     }
     collectIfGrown();
     // free what this call made at once (see KvCache#close)
-    cs[0].close();
-    cs[1].close();
-    if (longIds != ids) {
-      longIds.close();
+    feed.get("rope_cos").close();
+    feed.get("rope_sin").close();
+    if (feed.get("input_ids") != ids) {
+      feed.get("input_ids").close();
     }
-    if (empty != null && empty.closeable()) {
-      empty.close();
+    if (cache == null && feed.get("past_key_0").closeable()) {
+      feed.get("past_key_0").close();
     }
     return new StepOutput(out.get(logitsName), next);
+  }
+
+  /**
+   * The placeholder values of one pass: ids [B,S] (as int64), rotary tables for the flat positions [B·S], the
+   * additive bias [B,1,G·S,T], and the cache's keys and values (empty when {@code cache} is null). What
+   * {@link #run} feeds; training adds its own placeholders (targets) to it.
+   */
+  public Map<String, INDArray> feed(INDArray ids, int[] flatPositions, INDArray bias, KvCache cache) {
+    int b = (int) ids.size(0);
+    INDArray[] cs = rotary.cosSin(flatPositions);
+    Map<String, INDArray> feed = new HashMap<>();
+    feed.put("input_ids", ids.dataType() == DataType.LONG ? ids : ids.castTo(DataType.LONG));
+    feed.put("rope_cos", cs[0]);
+    feed.put("rope_sin", cs[1]);
+    feed.put("attn_bias", bias);
+    INDArray empty = cache == null ? KvCache.empty(b, dims) : null;
+    for (int i = 0; i < dims.numLayers(); i++) {
+      feed.put("past_key_" + i, cache == null ? empty : cache.keys(i));
+      feed.put("past_value_" + i, cache == null ? empty : cache.values(i));
+    }
+    return feed;
   }
 
   /**
@@ -397,20 +407,45 @@ public abstract class CausalLM implements ForwardModel {
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("logits", run(in.ids(), positions(in), causalBias(in), null, false, false).logits());
+    return result;
+  }
+
+  /**
+   * The placeholder values of HF's {@code model(input_ids, attention_mask)} on checked inputs: positions
+   * 0..L-1 for every row, causal attention over non-padding keys. For training passes.
+   */
+  public Map<String, INDArray> fullSequenceFeed(TokenInputs in) {
+    int[][] pos = positions(in);
+    int[] flat = new int[in.batch() * in.length()];
+    for (int i = 0; i < pos.length; i++) {
+      System.arraycopy(pos[i], 0, flat, i * in.length(), in.length());
+    }
+    return feed(in.ids(), flat, causalBias(in), null);
+  }
+
+  private static int[][] positions(TokenInputs in) {
+    int[][] positions = new int[in.batch()][in.length()];
+    for (int[] row : positions) {
+      for (int t = 0; t < row.length; t++) {
+        row[t] = t;
+      }
+    }
+    return positions;
+  }
+
+  private INDArray causalBias(TokenInputs in) {
     int b = in.batch();
     int l = in.length();
     float[] mask = in.mask().data().asFloat();
-    int[][] positions = new int[b][l];
     boolean[][] valid = new boolean[b][l];
     for (int i = 0; i < b; i++) {
       for (int t = 0; t < l; t++) {
-        positions[i][t] = t;
         valid[i][t] = mask[i * l + t] != 0;
       }
     }
-    INDArray bias = AttentionMasks.causal(valid, 0, l, dims.groups(), dims.slidingWindow());
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("logits", run(in.ids(), positions, bias, null, false, false).logits());
-    return result;
+    return AttentionMasks.causal(valid, 0, l, dims.groups(), dims.slidingWindow());
   }
+
 }

@@ -45,6 +45,7 @@ public final class LoraAdapter {
   private final LoraConfig config;
   private final Map<String, Module> modules;
   private final Set<String> used = new LinkedHashSet<>();
+  private boolean trainable;
 
   private LoraAdapter(Path dir, LoraConfig config, Map<String, Module> modules) {
     this.dir = dir;
@@ -125,6 +126,25 @@ public final class LoraAdapter {
     return java.util.Collections.unmodifiableMap(modules);
   }
 
+  /**
+   * Makes the graphs built from now on hold A and B as trainable variables named as PEFT names the tensors
+   * ({@code base_model.model.<module>.lora_A.weight}); the base weights stay constants.
+   */
+  public LoraAdapter trainable() {
+    this.trainable = true;
+    return this;
+  }
+
+  /** The graph names of the adapter's tensors, in module order: A then B of each module. */
+  public List<String> parameterNames() {
+    List<String> out = new java.util.ArrayList<>();
+    for (String m : modules.keySet()) {
+      out.add(PREFIX + m + ".lora_A.weight");
+      out.add(PREFIX + m + ".lora_B.weight");
+    }
+    return out;
+  }
+
   /** {@code options} with this adapter on its modules (the graph is built with them). */
   public DecoderOptions applyTo(DecoderOptions options) {
     return options.withAdapters(this::adapterFor);
@@ -140,7 +160,7 @@ public final class LoraAdapter {
     return (layer, x2d) -> delta(m, layer, x2d);
   }
 
-  /** {@code scaling · (x Aᵀ) Bᵀ} on the flattened input [N, in]. */
+  /** {@code scaling · (x Aᵀ) Bᵀ} on the flattened input [N, in], A [r, in] and B [out, r] as PEFT stores them. */
   private SDVariable delta(Module m, Linear layer, SDVariable x2d) {
     if (m.a().size(1) != layer.inFeatures() || m.b().size(0) != layer.outFeatures()) {
       throw new ModelFormatException(dir + ": " + m.name() + ": lora_A " + Arrays.toString(m.a().shape()) + " / lora_B "
@@ -148,9 +168,11 @@ public final class LoraAdapter {
           + layer.outFeatures() + " (an adapter for another model?)");
     }
     SameDiff sd = x2d.getSameDiff();
-    SDVariable at = sd.constant(m.name() + ".lora_A.weightT", m.a().transpose().dup('c'));
-    SDVariable bt = sd.constant(m.name() + ".lora_B.weightT", m.b().transpose().dup('c'));
-    return sd.mmul(sd.mmul(x2d, at), bt).mul(m.scaling());
+    String an = PREFIX + m.name() + ".lora_A.weight";
+    String bn = PREFIX + m.name() + ".lora_B.weight";
+    SDVariable a = trainable ? sd.var(an, m.a()) : sd.constant(an, m.a());
+    SDVariable b = trainable ? sd.var(bn, m.b()) : sd.constant(bn, m.b());
+    return sd.mmul(sd.mmul(x2d, a, false, true, false), b, false, true, false).mul(m.scaling());
   }
 
   /**
