@@ -15,6 +15,7 @@ fixtures/lora/<name>/ with
                       after left padding), HF's causal-LM
                       loss on them (shifted inside, mean over the labelled tokens) and the gradient of every
                       lora_A / lora_B tensor (float32 model, dropout 0), under PEFT's saved tensor names.
+Also fixtures/lora-train/<name>/: 5 AdamW steps of a fresh PEFT LoRA (see make_training).
 Run from the repository root:  /tmp/ref/bin/python tools/reference/lora_fixtures.py
 (torch 2.13 CPU, transformers, peft 0.21). Deterministic; CI never runs it.
 """
@@ -120,7 +121,67 @@ def make(name, targets, r, alpha, rslora):
     print(f"{name}: adapter moves logits by {moved:.3g}; merged ({stored_dtype}) vs adapter {diff:.3g}")
 
 
+TRAIN_STEPS = 5
+TRAIN_SETTINGS = dict(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+
+
+def make_training(name, targets, r, alpha, rslora):
+    """5 AdamW steps from PEFT's own init (A kaiming-uniform, B zero) on one fixed batch.
+
+    fixtures/lora-train/<name>/initial/  the adapter before training (PEFT save_pretrained)
+    fixtures/lora-train/<name>/expected.json  labels, the loss before each step, and every lora tensor after
+                                              the 5 steps (torch.optim.AdamW over the adapter parameters only,
+                                              foreach=False, no clipping), float32, dropout 0
+    """
+    base_dir = os.path.join(REPO, "fixtures", name)
+    out = os.path.join(REPO, "fixtures", "lora-train", name)
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    ids, mask = inputs(base_dir)
+    labels = ids.clone()
+    labels[mask == 0] = -100
+    labels[:, :2] = -100
+    labels[:, 1:][mask[:, :-1] == 0] = -100
+    seed_all(99)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    cfg = LoraConfig(r=r, lora_alpha=alpha, target_modules=targets, lora_dropout=0.0, bias="none",
+                     use_rslora=rslora, task_type="CAUSAL_LM")
+    peft_model = get_peft_model(model, cfg)
+    peft_model.save_pretrained(os.path.join(out, "initial"))
+    os.remove(os.path.join(out, "initial", "README.md"))
+    with open(os.path.join(out, "initial", "adapter_config.json")) as f:
+        ac = json.load(f)
+    ac["base_model_name_or_path"] = f"fixtures/{name}"
+    ac["target_modules"] = sorted(ac["target_modules"])
+    with open(os.path.join(out, "initial", "adapter_config.json"), "w") as f:
+        json.dump(ac, f, indent=2, sort_keys=True)
+        f.write("\n")
+    params = [p for n, p in peft_model.named_parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, foreach=False, **TRAIN_SETTINGS)
+    peft_model.train()
+    losses = []
+    for _ in range(TRAIN_STEPS):
+        opt.zero_grad()
+        loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    final = {n.replace(".default", ""): tensor_json(p) for n, p in peft_model.named_parameters() if p.requires_grad}
+    write_json(os.path.join(out, "expected.json"), {
+        "about": f"{TRAIN_STEPS} torch.optim.AdamW steps {TRAIN_SETTINGS} of a PEFT LoRA (r={r}, alpha={alpha}, "
+                 f"rslora={rslora}, {targets}) from initial/ on fixtures/{name}/inputs.json",
+        "settings": {"lr": TRAIN_SETTINGS["lr"], "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+                     "weight_decay": TRAIN_SETTINGS["weight_decay"], "steps": TRAIN_STEPS},
+        "labels": tensor_json(labels),
+        "losses": losses,
+        "final": final,
+    })
+    print(f"{name}: training losses {['%.4f' % x for x in losses]}")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     for n, (t, r, a, rs) in BASES.items():
         make(n, t, r, a, rs)
+        make_training(n, t, r, a, rs)

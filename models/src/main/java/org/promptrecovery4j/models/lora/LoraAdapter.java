@@ -46,11 +46,41 @@ public final class LoraAdapter {
   private final Map<String, Module> modules;
   private final Set<String> used = new LinkedHashSet<>();
   private boolean trainable;
+  /** For a fresh adapter: initialises the modules as the graph meets them; null for a loaded one. */
+  private final java.util.Random init;
 
-  private LoraAdapter(Path dir, LoraConfig config, Map<String, Module> modules) {
+  private LoraAdapter(Path dir, LoraConfig config, Map<String, Module> modules, java.util.Random init) {
     this.dir = dir;
     this.config = config;
     this.modules = modules;
+    this.init = init;
+  }
+
+  /**
+   * A new adapter with PEFT's default init, trainable: for each linear layer the config's {@code target_modules}
+   * match (PEFT's rule: a list entry equal to the module name or to its last dotted parts, or one regular
+   * expression matching the whole name), A [r, in] ~ U(−1/√in, 1/√in) (kaiming-uniform with a = √5) and B [out, r]
+   * = 0, so the model starts as the base. Seeded; the modules are created in graph-building order.
+   */
+  public static LoraAdapter fresh(LoraConfig config, long seed) {
+    if (config.targetModules().isEmpty()) {
+      throw new IllegalArgumentException("a new LoRA adapter needs target modules (e.g. q_proj, v_proj)");
+    }
+    return new LoraAdapter(Path.of("(new adapter)"), config, new LinkedHashMap<>(), new java.util.Random(seed)).trainable();
+  }
+
+  /** PEFT's {@code check_target_module_exists} for a list of names or one regular expression. */
+  public boolean targets(String moduleName) {
+    List<String> t = config.targetModules();
+    if (config.targetIsRegex()) {
+      return moduleName.matches(t.get(0));
+    }
+    for (String x : t) {
+      if (moduleName.equals(x) || moduleName.endsWith("." + x)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Loads and checks an adapter folder. */
@@ -85,7 +115,7 @@ public final class LoraAdapter {
     if (modules.isEmpty()) {
       throw new ModelFormatException(weights + ": no LoRA tensors");
     }
-    return new LoraAdapter(dir, config, modules);
+    return new LoraAdapter(dir, config, modules, null);
   }
 
   private static Path weightsFile(Path dir) {
@@ -152,12 +182,29 @@ public final class LoraAdapter {
 
   /** The hook's adapter for a linear layer, or null when this adapter does not target it. */
   public LinearAdapter adapterFor(String layerName) {
+    if (init != null && targets(layerName)) {
+      used.add(layerName);
+      return (layer, x2d) -> delta(modules.computeIfAbsent(layerName, n -> initialised(n, layer)), layer, x2d);
+    }
     Module m = modules.get(layerName);
     if (m == null) {
       return null;
     }
     used.add(layerName);
     return (layer, x2d) -> delta(m, layer, x2d);
+  }
+
+  private Module initialised(String name, Linear layer) {
+    int r = config.r();
+    long in = layer.inFeatures();
+    double bound = 1.0 / Math.sqrt(in);
+    float[] a = new float[Math.toIntExact(r * in)];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+    }
+    return new Module(name, org.nd4j.linalg.factory.Nd4j.create(a, new long[] {r, in}, 'c'),
+        org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, layer.outFeatures(), r),
+        config.scaling(r));
   }
 
   /** {@code scaling · (x Aᵀ) Bᵀ} on the flattened input [N, in], A [r, in] and B [out, r] as PEFT stores them. */
@@ -192,6 +239,9 @@ public final class LoraAdapter {
 
   /** After the model is built: every adapted module must have been a linear layer of the model. */
   public void checkAllUsed() {
+    if (init != null && modules.isEmpty()) {
+      throw new IllegalArgumentException("target_modules " + config.targetModules() + " match no linear layer of the model");
+    }
     List<String> unused = modules.keySet().stream().filter(m -> !used.contains(m)).toList();
     if (!unused.isEmpty()) {
       throw new ModelFormatException(dir + ": the adapter targets " + unused + ", which the model has no linear"

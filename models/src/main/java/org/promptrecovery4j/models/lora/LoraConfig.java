@@ -16,8 +16,16 @@ import org.promptrecovery4j.weights.ModelFormatException;
  *
  * @param targetModules the {@code target_modules} as written (a list of names, or one regular expression)
  */
-public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, double loraDropout,
-    String baseModelNameOrPath) {
+public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, boolean targetIsRegex,
+    double loraDropout, String baseModelNameOrPath) {
+
+  /** A config for a new adapter on the named modules (a list of names, PEFT's matching). */
+  public static LoraConfig of(int r, double loraAlpha, List<String> targetModules) {
+    if (r < 1 || r > 65536 || !(loraAlpha > 0)) {
+      throw new IllegalArgumentException("LoRA r must be in [1, 65536] and alpha positive, are " + r + " and " + loraAlpha);
+    }
+    return new LoraConfig(r, loraAlpha, false, List.copyOf(targetModules), false, 0, "");
+  }
 
   /** PEFT's scaling of {@code B A x} for a module of rank {@code rank}: alpha / r, or alpha / sqrt(r) with rsLoRA. */
   public double scaling(int rank) {
@@ -61,7 +69,7 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
     } else if (t.isArray()) {
       t.forEach(x -> targets.add(x.asText()));
     }
-    return new LoraConfig(r, alpha, c.path("use_rslora").asBoolean(false), List.copyOf(targets),
+    return new LoraConfig(r, alpha, c.path("use_rslora").asBoolean(false), List.copyOf(targets), t.isTextual(),
         c.path("lora_dropout").asDouble(0), c.path("base_model_name_or_path").asText(""));
   }
 

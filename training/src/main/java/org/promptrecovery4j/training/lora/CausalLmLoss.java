@@ -65,6 +65,14 @@ public final class CausalLmLoss {
     return new Pass(value, out);
   }
 
+  /** The loss alone (a forward pass; e.g. held-out loss). */
+  public double loss(INDArray inputIds, INDArray attentionMask, int[][] labels) {
+    TokenInputs in = TokenInputs.check(inputIds, attentionMask, model.vocabulary());
+    Map<String, INDArray> feed = new LinkedHashMap<>(model.fullSequenceFeed(in));
+    targets(labels, in, feed);
+    return model.graph().output(feed, loss.name()).get(loss.name()).getDouble(0);
+  }
+
   /** Adds the one-hot targets and their count to {@code feed}; returns the count. */
   private int targets(int[][] labels, TokenInputs in, Map<String, INDArray> feed) {
     int b = in.batch();
