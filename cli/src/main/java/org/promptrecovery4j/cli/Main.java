@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
+      FeaturesCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -45,12 +45,12 @@ final class PartialFeatures implements Closeable {
       throw new IllegalArgumentException(file + ": holds " + complete + " rows, the input has " + order.length
           + ": it does not belong to this run; delete it (and its .json) to start over");
     }
-    checkRows(file, width, order, (int) complete);
     long keep = complete == order.length ? complete : complete / batchSize * batchSize;
+    checkRows(file, width, order, (int) keep);
     return new PartialFeatures(file, width, keep);
   }
 
-  /** Every record of the file names the row the processing order puts there. */
+  /** Every record kept names the row the processing order puts there. */
   private static void checkRows(Path file, int width, int[] order, int records) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);

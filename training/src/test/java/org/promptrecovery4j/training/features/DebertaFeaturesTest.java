@@ -129,6 +129,10 @@ class DebertaFeaturesTest {
     assertThatThrownBy(() -> FeatureJob.run(new FeatureJob.Settings(MODEL, other, out, 2, 16, "original_text",
         "rewritten_text"))).hasMessageContaining("the input file");
     assertThat(out).doesNotExist();
+    // records that are not the rows this run puts there
+    Files.write(FeatureJob.partialFile(out), new byte[(int) (2 * PartialFeatures.recordBytes(WIDTH))]);
+    assertThatThrownBy(() -> FeatureJob.run(s)).hasMessageContaining("feats.npy.partial: record 0 is row 0, this run"
+        + " puts row ").hasMessageContaining("does not belong to this run");
     // and a partial file without its state is not guessed at
     Path out2 = dir.resolve("feats2.npy");
     Files.write(FeatureJob.partialFile(out2), new byte[10]);
