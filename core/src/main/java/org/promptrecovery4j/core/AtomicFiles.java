@@ -35,7 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Whole content from one callback: {@link #write}. Content produced piece by piece in the caller's own loop (rows
  * as they come): {@link #open}, write to {@link Pending#stream()}, then {@link Pending#commit()}; closing without a
- * commit discards everything.
+ * commit discards everything. Resumable work that keeps its finished pieces in a side file as it goes (and knows
+ * how to read back only whole pieces): {@link #openAppender}.
  *
  * <p>Test hook (never set outside tests): with the system property {@value #PAUSE_AFTER_BYTES_PROPERTY} = N, a write
  * stops once N bytes of content have reached it (or at the commit, if the content is shorter): it flushes those
