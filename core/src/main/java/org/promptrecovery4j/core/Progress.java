@@ -31,6 +31,7 @@ public final class Progress implements AutoCloseable {
   private long done;
   private long lastPrint;
   private boolean printed;
+  private long printedDone = -1;
 
   private Progress(String label, long total, Unit unit, PrintStream out) {
     this.label = label;
@@ -61,6 +62,10 @@ public final class Progress implements AutoCloseable {
   }
 
   private void print(long now, boolean last) {
+    if (last && !terminal && printedDone == done) {
+      return; // the last plain line already says it
+    }
+    printedDone = done;
     double seconds = (now - start) / 1e9;
     String pct = total > 0 ? String.format(Locale.ROOT, "%3d%% ", (int) (100.0 * done / total)) : "";
     String line =

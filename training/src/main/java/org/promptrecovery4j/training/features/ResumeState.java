@@ -29,7 +29,6 @@ final class ResumeState {
 
   /** How each key is named in the error. */
   private static final Map<String, String> NAMES = Map.of(
-      "format", "the side file format",
       "input_bytes", "the input file (its size)",
       "input_sha256", "the input file (its content)",
       "model", "the model folder (its files)",
@@ -75,6 +74,11 @@ final class ResumeState {
 
   /** Refuses to resume when {@code saved} differs from {@code now}, naming the first difference. */
   static void requireSame(Path file, Map<String, Object> saved, Map<String, Object> now) {
+    if (!FORMAT.equals(saved.get("format"))) {
+      throw new IllegalArgumentException(file + ": not the state of a features run of this version (format "
+          + saved.get("format") + ", expected " + FORMAT + "); delete " + file.getFileName() + " and "
+          + FeatureJob.stripJson(file).getFileName() + " to start over");
+    }
     for (Map.Entry<String, Object> e : now.entrySet()) {
       Object was = saved.get(e.getKey());
       if (was == null || !String.valueOf(was).equals(String.valueOf(e.getValue()))) {

@@ -133,6 +133,14 @@ class DebertaFeaturesTest {
     Files.write(FeatureJob.partialFile(out), new byte[(int) (2 * PartialFeatures.recordBytes(WIDTH))]);
     assertThatThrownBy(() -> FeatureJob.run(s)).hasMessageContaining("feats.npy.partial: record 0 is row 0, this run"
         + " puts row ").hasMessageContaining("does not belong to this run");
+    // a state file of something else
+    Path out3 = dir.resolve("feats3.npy");
+    Files.writeString(FeatureJob.stateFile(out3), "{}");
+    assertThatThrownBy(() -> FeatureJob.run(FeatureJob.Settings.of(MODEL, DATA, out3)))
+        .hasMessageContaining("feats3.npy.partial.json: not the state of a features run of this version");
+    Files.writeString(FeatureJob.stateFile(out3), "not json");
+    assertThatThrownBy(() -> FeatureJob.run(FeatureJob.Settings.of(MODEL, DATA, out3)))
+        .hasMessageContaining("feats3.npy.partial.json: not a features state file");
     // and a partial file without its state is not guessed at
     Path out2 = dir.resolve("feats2.npy");
     Files.write(FeatureJob.partialFile(out2), new byte[10]);
