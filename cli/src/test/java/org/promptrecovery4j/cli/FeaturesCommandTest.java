@@ -15,12 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.training.features.FeatureJob;
 
 /**
  * {@code features} through the command line: HF's features on the tiny fixture, one-line errors, and a run killed
- * with SIGKILL in a child JVM that a rerun finishes with the same result as an uninterrupted run.
+ * with SIGKILL in a child JVM (mid-run, then mid-write of the .npy) that reruns finish with the same result as an
+ * uninterrupted run.
  */
 class FeaturesCommandTest {
 
@@ -120,17 +122,38 @@ class FeaturesCommandTest {
     assertThat(r.err()).contains("error: ").contains("different --batch-size").contains("(was 2, now 3)");
     assertThat(Files.size(partial)).isEqualTo(11 * record + 100);
 
-    // the same command in a fresh JVM goes on from the 10 rows and gives the uninterrupted result
-    Process again = WriterKillTest.start(Main.class.getName(), List.of(with(args, out.toString())), dir.resolve("resumed.log"),
-        List.of());
+    // the same command in a fresh JVM goes on from the 10 rows, and is killed in the middle of writing the .npy
+    Path marker2 = dir.resolve("paused2");
+    Process writing = WriterKillTest.start(Main.class.getName(), List.of(with(args, out.toString())),
+        dir.resolve("resumed.log"), List.of("-D" + AtomicFiles.PAUSE_AFTER_BYTES_PROPERTY + "=" + Files.size(ref) / 2,
+            "-D" + AtomicFiles.PAUSE_MARKER_PROPERTY + "=" + marker2));
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(marker2) && writing.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(marker2).as(Files.readString(dir.resolve("resumed.log"))).exists();
+      assertThat(WriterKillTest.temporaryFiles(dir, "feats.npy")).hasSize(1);
+      writing.destroyForcibly();
+      assertThat(writing.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      writing.destroyForcibly();
+    }
+    assertThat(Files.readString(dir.resolve("resumed.log"))).contains("resuming: 10 of 24 rows already in");
+    assertThat(out).doesNotExist();
+    assertThat(Files.size(partial)).as("every row is in the side file").isEqualTo(24 * record);
+
+    // and once more: nothing left to compute, the .npy is written from the side file
+    Process again = WriterKillTest.start(Main.class.getName(), List.of(with(args, out.toString())),
+        dir.resolve("finished.log"), List.of());
     try {
       assertThat(again.waitFor(120, TimeUnit.SECONDS)).isTrue();
     } finally {
       again.destroyForcibly();
     }
-    String log = Files.readString(dir.resolve("resumed.log"));
+    String log = Files.readString(dir.resolve("finished.log"));
     assertThat(again.exitValue()).as(log).isZero();
-    assertThat(log).contains("resuming: 10 of 24 rows already in").contains("(10 rows from the interrupted run)");
+    assertThat(log).contains("resuming: 24 of 24 rows already in").contains("(24 rows from the interrupted run)");
     float[] got = WriterKillTest.npy(out);
     float[] want = WriterKillTest.npy(ref);
     assertThat(got).hasSize(24 * 128).hasSameSizeAs(want);
