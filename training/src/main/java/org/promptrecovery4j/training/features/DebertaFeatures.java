@@ -111,8 +111,26 @@ public final class DebertaFeatures {
     return out;
   }
 
+  /**
+   * Checks that the model has an embedding row for every id of {@code ids} (the tokenizer may be another model's),
+   * naming {@code source} (the file and column) and the row on failure. Loads the weights.
+   */
+  public void checkIds(List<int[]> ids, String source) throws IOException {
+    org.promptrecovery4j.models.Vocabulary v = model().vocabulary();
+    for (int i = 0; i < ids.size(); i++) {
+      try {
+        v.check(ids.get(i), i);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(source + ": " + e.getMessage() + " (is the tokenizer this model's?)", e);
+      }
+    }
+  }
+
   /** Texts → features in input order, in length-sorted batches of {@code batchSize} rows (no resume file). */
   public float[][] texts(List<String> originals, List<String> rewritten, int batchSize) throws IOException {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, is " + batchSize);
+    }
     List<int[]> o = originals.stream().map(this::encode).toList();
     List<int[]> r = rewritten.stream().map(this::encode).toList();
     int[] order = lengthOrder(o, r);

@@ -85,6 +85,8 @@ public final class FeatureJob {
     Map<String, Object> state = ResumeState.of(s.input(), s.model(), s.originalColumn(), s.rewrittenColumn(),
         s.maxLength(), s.batchSize(), rows, features.width());
     startOrCheck(s.output(), state);
+    features.checkIds(originals, s.input() + ", column " + s.originalColumn());
+    features.checkIds(rewritten, s.input() + ", column " + s.rewrittenColumn());
     int resumed;
     try (PartialFeatures partial = PartialFeatures.resume(partialFile(s.output()), features.width(), order,
         s.batchSize())) {

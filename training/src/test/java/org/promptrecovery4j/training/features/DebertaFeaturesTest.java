@@ -165,6 +165,33 @@ class DebertaFeaturesTest {
   }
 
   @Test
+  void idsTheModelHasNoRowForNameTheFileColumnAndRow(@TempDir Path dir) throws IOException {
+    Path model = Files.createDirectories(dir.resolve("model"));
+    for (String f : new String[] {"config.json", "model.safetensors"}) { // a table of 96 rows
+      Files.copy(FIXTURES.resolve("deberta-v3-tiny-bf16").resolve(f), model.resolve(f));
+    }
+    for (String f : new String[] {"spm.model", "tokenizer_config.json"}) { // ids up to 500
+      Files.copy(MODEL.resolve(f), model.resolve(f));
+    }
+    Path csv = dir.resolve("rows.csv");
+    Csv.write(csv, List.of("original_text", "rewritten_text"), List.of(List.of("", ""), List.of("", "hello world")));
+    assertThatThrownBy(() -> FeatureJob.run(FeatureJob.Settings.of(model, csv, dir.resolve("f.npy"))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(csv + ", column rewritten_text: DeBERTa: token id ")
+        .hasMessageContaining("183 at row 1, position 1").hasMessageContaining("outside the vocabulary [0, 96)");
+  }
+
+  @Test
+  void aHeaderOnlyCsvGivesAnEmptyArray(@TempDir Path dir) throws IOException {
+    Path csv = dir.resolve("none.csv");
+    Files.writeString(csv, "original_text,rewritten_text\n");
+    Path out = dir.resolve("f.npy");
+    assertThat(FeatureJob.run(FeatureJob.Settings.of(MODEL, csv, out)).rows()).isZero();
+    assertThat(readNpy(out)).isEmpty();
+    assertThat(new String(Files.readAllBytes(out), java.nio.charset.StandardCharsets.US_ASCII)).contains("(0, 128)");
+  }
+
+  @Test
   void emptyTextsAreTheMeanOfClsAndSep(@TempDir Path dir) throws IOException {
     Path csv = dir.resolve("empty.csv");
     Csv.write(csv, List.of("original_text", "rewritten_text"), List.of(List.of("", ""), List.of("hello world", "")));
