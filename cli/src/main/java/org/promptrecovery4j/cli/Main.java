@@ -17,9 +17,9 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       ForwardCommand.class,
       EmbedCommand.class,
+      FeaturesCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
-      FeaturesCommand.class,
     })
 public final class Main implements Runnable {
 
