@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       ForwardCommand.class,
       EmbedCommand.class,
+      FeaturesCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
       MergeLoraCommand.class,

@@ -35,7 +35,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Whole content from one callback: {@link #write}. Content produced piece by piece in the caller's own loop (rows
  * as they come): {@link #open}, write to {@link Pending#stream()}, then {@link Pending#commit()}; closing without a
- * commit discards everything.
+ * commit discards everything. Resumable work that keeps its finished pieces in a side file as it goes (and knows
+ * how to read back only whole pieces): {@link #openAppender}.
  *
  * <p>Test hook (never set outside tests): with the system property {@value #PAUSE_AFTER_BYTES_PROPERTY} = N, a write
  * stops once N bytes of content have reached it (or at the commit, if the content is shorter): it flushes those
@@ -124,6 +125,62 @@ public final class AtomicFiles {
    */
   public static Pending open(Path target) throws IOException {
     return new Pending(target);
+  }
+
+  /**
+   * Opens {@code file} for appending the finished pieces of resumable work (the {@code .partial} file of a long
+   * job), keeping its first {@code keepBytes} bytes and cutting whatever follows them (the torn end a kill
+   * mid-append leaves). Unlike the other writes this one is not all-or-nothing: a kill leaves a prefix of what was
+   * appended, so the caller appends whole records, reads back only whole records, and says how many bytes of them to
+   * keep when it reopens. Each {@link Appender#append} is forced to disk before it returns.
+   */
+  public static Appender openAppender(Path file, long keepBytes) throws IOException {
+    return new Appender(file, keepBytes);
+  }
+
+  /** An append-only file of whole records (see {@link #openAppender}). */
+  public static final class Appender implements Closeable {
+    private final Path file;
+    private final FileChannel channel;
+
+    private Appender(Path file, long keepBytes) throws IOException {
+      this.file = file;
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (keepBytes < 0 || keepBytes > channel.size()) {
+        channel.close();
+        throw new IOException(file + ": cannot keep " + keepBytes + " bytes of a file of " + Files.size(file));
+      }
+      channel.truncate(keepBytes);
+      channel.position(keepBytes);
+      channel.force(true);
+    }
+
+    /** Appends {@code bytes} whole and forces them to disk. */
+    public void append(byte[] bytes) throws IOException {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        channel.write(b);
+      }
+      channel.force(false);
+    }
+
+    /** The file's length in bytes. */
+    public long size() throws IOException {
+      return channel.size();
+    }
+
+    public Path file() {
+      return file;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
   }
 
   /** An atomic write in progress: content goes to a temporary file until {@link #commit()}. */

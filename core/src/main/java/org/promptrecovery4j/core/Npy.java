@@ -33,6 +33,34 @@ public final class Npy {
         });
   }
 
+  /** One row of an array written piece by piece (see {@link #writeFloat32(Path, long, int, RowSource)}). */
+  @FunctionalInterface
+  public interface RowSource {
+    float[] row(long r) throws IOException;
+  }
+
+  /**
+   * Writes a float32 array of shape [rows, cols] atomically, asking {@code source} for each row in order, so that an
+   * array larger than memory can be written (e.g. from a file of finished rows).
+   */
+  public static void writeFloat32(Path file, long rows, int cols, RowSource source) throws IOException {
+    AtomicFiles.write(
+        file,
+        out -> {
+          writeHeader(out, "<f4", new long[] {rows, cols});
+          ByteBuffer buf = ByteBuffer.allocate(cols * 4).order(ByteOrder.LITTLE_ENDIAN);
+          for (long r = 0; r < rows; r++) {
+            float[] row = source.row(r);
+            if (row.length != cols) {
+              throw new IllegalArgumentException("row " + r + " has " + row.length + " values, expected " + cols);
+            }
+            buf.clear();
+            buf.asFloatBuffer().put(row);
+            out.write(buf.array(), 0, cols * 4);
+          }
+        });
+  }
+
   static void writeHeader(OutputStream out, String descr, long[] shape) throws IOException {
     StringBuilder s = new StringBuilder("{'descr': '").append(descr).append("', 'fortran_order': False, 'shape': (");
     for (int i = 0; i < shape.length; i++) {

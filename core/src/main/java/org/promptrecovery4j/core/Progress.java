@@ -4,7 +4,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A progress line on standard error for long work (loading checkpoints, embedding many texts).
+ * A progress line on standard error for long work (loading checkpoints, embedding many texts): done/total, the
+ * elapsed time, the rate and (while unfinished) the time left at that rate.
  *
  * <p>Silent for work that ends within the first second; then redrawn at most a few times a second on a
  * terminal, or printed as a plain line every few seconds when standard error is a file or pipe.
@@ -30,6 +31,7 @@ public final class Progress implements AutoCloseable {
   private long done;
   private long lastPrint;
   private boolean printed;
+  private long printedDone = -1;
 
   private Progress(String label, long total, Unit unit, PrintStream out) {
     this.label = label;
@@ -60,11 +62,16 @@ public final class Progress implements AutoCloseable {
   }
 
   private void print(long now, boolean last) {
+    if (last && !terminal && printedDone == done) {
+      return; // the last plain line already says it
+    }
+    printedDone = done;
     double seconds = (now - start) / 1e9;
     String pct = total > 0 ? String.format(Locale.ROOT, "%3d%% ", (int) (100.0 * done / total)) : "";
     String line =
         String.format(
-            Locale.ROOT, "%s %s%s/%s %.1fs", label, pct, format(done), total > 0 ? format(total) : "?", seconds);
+            Locale.ROOT, "%s %s%s/%s %.1fs%s", label, pct, format(done), total > 0 ? format(total) : "?", seconds,
+            rate(seconds, last));
     if (terminal) {
       out.print("\r" + line + (last ? "\n" : ""));
     } else {
@@ -72,6 +79,22 @@ public final class Progress implements AutoCloseable {
     }
     out.flush();
     printed = true;
+  }
+
+  /** {@code ", 12.3/s, ETA 1m05s"} (units per second; the time left at that rate), once there is a rate. */
+  private String rate(double seconds, boolean last) {
+    if (done <= 0 || seconds <= 0) {
+      return "";
+    }
+    double perSecond = done / seconds;
+    String r = unit == Unit.ITEMS ? String.format(Locale.ROOT, "%.1f/s", perSecond) : format((long) perSecond) + "/s";
+    if (last || total <= 0 || done >= total) {
+      return ", " + r;
+    }
+    long eta = Math.round((total - done) / perSecond);
+    String t = eta >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", eta / 3600, eta % 3600 / 60)
+        : eta >= 60 ? String.format(Locale.ROOT, "%dm%02ds", eta / 60, eta % 60) : eta + "s";
+    return ", " + r + ", ETA " + t;
   }
 
   private String format(long n) {

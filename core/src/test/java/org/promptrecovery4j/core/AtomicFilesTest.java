@@ -92,4 +92,22 @@ class AtomicFilesTest {
     assertThat(stale).hasContent("half of a killed wri");
     assertThat(files()).containsExactly(".out.txt.123.tmp", "out.txt");
   }
+
+  @Test
+  void anAppenderKeepsTheWholeRecordsItIsToldAndCutsATornEnd(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("work.partial");
+    try (AtomicFiles.Appender a = AtomicFiles.openAppender(f, 0)) {
+      a.append("aaaa".getBytes(StandardCharsets.US_ASCII));
+      a.append("bbbb".getBytes(StandardCharsets.US_ASCII));
+      assertThat(a.size()).isEqualTo(8);
+    }
+    Files.writeString(f, "aaaabbbbcc"); // a kill in the middle of the third record
+    try (AtomicFiles.Appender a = AtomicFiles.openAppender(f, 8)) {
+      a.append("cccc".getBytes(StandardCharsets.US_ASCII));
+    }
+    assertThat(f).hasContent("aaaabbbbcccc");
+    assertThatThrownBy(() -> AtomicFiles.openAppender(f, 13)).isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot keep 13 bytes of a file of 12");
+    assertThat(f).hasContent("aaaabbbbcccc");
+  }
 }
