@@ -62,16 +62,23 @@ public final class TensorMap implements WeightSource {
     return new TensorInfo(name, t, a.shape(), null, 0, a.length() * t.byteSize());
   }
 
+  /** The array's own native bytes (no copy unless it is a view), little-endian as on every platform ND4J runs on. */
   @Override
   public ByteBuffer bytes(String name) {
+    return bytes(name, 0, info(name).byteLength());
+  }
+
+  @Override
+  public ByteBuffer bytes(String name, long from, long length) {
     INDArray a = arrays.get(name);
-    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(info(name).byteLength())).order(ByteOrder.LITTLE_ENDIAN);
-    if (a.dataType() == DataType.LONG) {
-      b.asLongBuffer().put(a.dup('c').data().asLong());
-    } else {
-      b.asFloatBuffer().put(a.dup('c').data().asFloat());
+    if (a.isView() || a.ordering() != 'c' || a.offset() != 0) {
+      a = a.dup('c');
     }
-    return b;
+    ByteBuffer all = a.data().asNio().order(ByteOrder.nativeOrder());
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      throw new UnsupportedOperationException("writing safetensors needs a little-endian platform");
+    }
+    return all.slice(Math.toIntExact(from), Math.toIntExact(length)).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   @Override
