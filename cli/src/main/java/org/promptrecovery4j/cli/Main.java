@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
+      TrainHeadCommand.class,
+      PredictEmbeddingCommand.class,
     })
 public final class Main implements Runnable {
 
