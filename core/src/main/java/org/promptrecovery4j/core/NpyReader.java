@@ -61,7 +61,14 @@ public final class NpyReader {
       int itemSize = itemSize(file, header);
       long[] shape = shape(file, header);
       long dataStart = prefix + headerLen;
-      long expected = shape[0] * shape[1] * itemSize; // both ≤ 2^31: no overflow
+      if (shape[1] == 0) {
+        throw bad(file, "shape (" + shape[0] + ", 0) has no columns");
+      }
+      if ((size - dataStart) / itemSize / shape[1] < shape[0] || shape[1] * itemSize > Integer.MAX_VALUE - 8) {
+        throw bad(file, "shape (" + shape[0] + ", " + shape[1] + ") needs more data than the file's "
+            + (size - dataStart) + " bytes after the header, or rows above 2 GB");
+      }
+      long expected = shape[0] * shape[1] * itemSize; // ≤ the file size after the check above
       if (size - dataStart != expected) {
         throw bad(file, "shape (" + shape[0] + ", " + shape[1] + ") of " + (itemSize == 4 ? "float32" : "float64")
             + " needs " + expected + " bytes of data, the file has " + (size - dataStart));
