@@ -40,10 +40,10 @@ class RealDataHeadTest {
     Assumptions.assumeTrue(Files.isRegularFile(json), "skipped: " + json + " is absent");
     int folds = Integer.getInteger("pr4j.head.folds", 5);
     int epochs = Integer.getInteger("pr4j.head.epochs", 10);
-    double lr = Double.parseDouble(System.getProperty("pr4j.head.lr", "1e-3"));
+    double lr = Double.parseDouble(System.getProperty("pr4j.head.lr", "3e-3"));
     HeadLoss loss = HeadLoss.parse(System.getProperty("pr4j.head.loss", "cosine"));
     int hidden = Integer.getInteger("pr4j.head.hidden", 1024);
-    int batch = Integer.getInteger("pr4j.head.batch", 4);
+    int batch = Integer.getInteger("pr4j.head.batch", 16);
 
     List<String> prompts = new ArrayList<>();
     List<float[]> targets = new ArrayList<>();
