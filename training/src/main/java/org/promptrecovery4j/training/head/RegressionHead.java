@@ -35,7 +35,8 @@ import org.promptrecovery4j.weights.WeightSource;
  * backward): in training the batch mean and the biased batch variance normalise ({@code eps} 1e-5), then the
  * running mean/variance move with momentum 0.1 towards the batch mean and the UNBIASED batch variance and
  * {@code num_batches_tracked} counts the batch; in eval the running statistics normalise. Gradients come from
- * SameDiff's autodiff ({@link #forwardBackward}); the optimiser is applied by the caller
+ * SameDiff's autodiff ({@link #forwardBackward}; for head.0.weight SameDiff gives dL/dh and the last product,
+ * {@code dh^T · x}, is one GEMM into a reused buffer); the optimiser is applied by the caller
  * ({@link org.promptrecovery4j.training.optim.AdamW}), so SameDiff's updaters are never used.
  *
  * <p>Optional dropout ({@link Config#dropout()}, off by default) applies to the input features in training,
@@ -87,7 +88,10 @@ public final class RegressionHead {
     }
   }
 
-  /** The loss of one training batch and the gradients of the trainable parameters (by name). */
+  /**
+   * The loss of one training batch and the gradients of the trainable parameters (by name). The gradient of
+   * head.0.weight lives in a buffer the head reuses: it is valid until the next {@link #forwardBackward}.
+   */
   public record Step(float loss, Map<String, INDArray> gradients) {}
 
   private final Config config;
@@ -98,6 +102,7 @@ public final class RegressionHead {
   private SameDiff trainGraph;
   private HeadLoss trainLoss;
   private SameDiff evalGraph;
+  private INDArray gradW0;
 
   private RegressionHead(Config config) {
     this.config = config;
@@ -202,22 +207,41 @@ public final class RegressionHead {
     checkShape("features", x, config.in());
     checkShape("targets", y, config.out());
     SameDiff sd = trainGraph(loss);
-    Map<String, INDArray> feed = new LinkedHashMap<>();
-    feed.put("x", x.castTo(DataType.FLOAT));
-    feed.put("y", y.castTo(DataType.FLOAT));
+    INDArray xIn = x.castTo(DataType.FLOAT);
     if (config.dropout() > 0) {
       if (dropoutMask == null) {
         throw new IllegalArgumentException("dropout " + config.dropout() + " is on: a dropout mask is required");
       }
-      feed.put("dropout_mask", dropoutMask);
+      xIn = xIn.mul(dropoutMask);
     }
-    OutAndGrad r = sd.calculateGradientsAndOutputs(feed, List.of("loss", "batch_mean", "batch_var"), PARAMETERS);
+    Map<String, INDArray> feed = new LinkedHashMap<>();
+    feed.put("x", xIn);
+    feed.put("y", y.castTo(DataType.FLOAT));
+    OutAndGrad r = sd.calculateGradientsAndOutputs(feed, List.of("loss", "batch_mean", "batch_var"),
+        GRADIENTS_FROM_SAMEDIFF);
     updateRunningStats(r.getOutputs().get("batch_mean"), r.getOutputs().get("batch_var"), b);
     Map<String, INDArray> grads = new LinkedHashMap<>();
     for (String n : PARAMETERS) {
-      grads.put(n, r.getGradients().get(n));
+      grads.put(n, n.equals(W0) ? firstWeightGradient(r.getGradients().get("h"), xIn)
+          : r.getGradients().get(n));
     }
     return new Step(r.getOutputs().get("loss").getFloat(0), grads);
+  }
+
+  /** What SameDiff differentiates: every parameter but head.0.weight, and the first Linear's output h. */
+  private static final List<String> GRADIENTS_FROM_SAMEDIFF = List.of("h", B0, BN_WEIGHT, BN_BIAS, W3, B3);
+
+  /**
+   * {@code dL/d head.0.weight = (dL/dh)^T · x} (what the matmul's backward computes), into one buffer reused every
+   * step: asked of SameDiff, this gradient is a freshly allocated [hidden, in] array per step (528 MB at the seed's
+   * size, measured 0.3-1.6 s to allocate on a 2-core machine, more than the arithmetic).
+   */
+  private INDArray firstWeightGradient(INDArray dh, INDArray x) {
+    if (gradW0 == null) {
+      gradW0 = Nd4j.create(DataType.FLOAT, config.hidden(), config.in());
+    }
+    Nd4j.gemm(dh, x, gradW0, true, false, 1.0, 0.0);
+    return gradW0;
   }
 
   /** Eval-mode predictions ({@code model.eval(); model(x)}): BatchNorm with the running statistics, no dropout. */
@@ -248,14 +272,11 @@ public final class RegressionHead {
     SameDiff sd = SameDiff.create();
     SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, config.in());
     SDVariable y = sd.placeHolder("y", DataType.FLOAT, -1, config.out());
-    if (config.dropout() > 0) {
-      x = x.mul(sd.placeHolder("dropout_mask", DataType.FLOAT, -1, config.in()));
-    }
     Map<String, SDVariable> p = new LinkedHashMap<>();
     for (String n : PARAMETERS) {
       p.put(n, sd.var(n, parameters.get(n)));
     }
-    SDVariable h = linear(sd, x, p.get(W0), p.get(B0));
+    SDVariable h = linear(sd, x, p.get(W0), p.get(B0)).rename("h");
     SDVariable mean = h.mean("batch_mean", false, 0);
     SDVariable d = h.sub(mean);
     SDVariable var = d.mul(d).mean("batch_var", false, 0);

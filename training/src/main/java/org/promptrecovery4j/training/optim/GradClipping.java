@@ -2,6 +2,7 @@ package org.promptrecovery4j.training.optim;
 
 import java.nio.FloatBuffer;
 import java.util.Collection;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** {@code torch.nn.utils.clip_grad_norm_} with the L2 norm. */
@@ -33,14 +34,30 @@ public final class GradClipping {
     return total;
   }
 
-  /** The L2 norm of one tensor, accumulated in double and rounded to float32. */
+  /**
+   * The L2 norm of one tensor, accumulated in double and rounded to float32; large tensors in chunks on several
+   * threads, the chunks' sums added in order (the same result on every run).
+   */
   static float norm(INDArray g) {
     FloatBuffer b = AdamW.contiguous(g).data().asNioFloat();
+    int n = (int) g.length();
+    double[] parts = IntStream.range(0, (n + CHUNK - 1) / CHUNK).parallel()
+        .mapToDouble(c -> sumSquares(b, c * CHUNK, Math.min(n, (c + 1) * CHUNK))).toArray();
     double s = 0;
-    for (int i = 0, n = (int) g.length(); i < n; i++) {
+    for (double p : parts) {
+      s += p;
+    }
+    return (float) Math.sqrt(s);
+  }
+
+  private static final int CHUNK = 1 << 16;
+
+  private static double sumSquares(FloatBuffer b, int from, int to) {
+    double s = 0;
+    for (int i = from; i < to; i++) {
       double x = b.get(i);
       s += x * x;
     }
-    return (float) Math.sqrt(s);
+    return s;
   }
 }
