@@ -50,6 +50,15 @@ class HeadTrainerTest {
         HeadFixtures.assertClose(n, torch.loadFloat(n), mine.loadFloat(n), 1e-4, 1e-7);
       }
     }
+    // the same tensors, dtypes and shapes as PyTorch's save_file(model.state_dict()) (num_batches_tracked int64 [])
+    try (WeightSource mine = Checkpoints.open(out.resolve(HeadTrainer.HEAD));
+         WeightSource torch = Checkpoints.open(dir.resolve("init.safetensors"))) {
+      assertThat(mine.names()).containsExactlyInAnyOrderElementsOf(torch.names());
+      for (String n : torch.names()) {
+        assertThat(mine.info(n).dtype()).as(n).isEqualTo(torch.info(n).dtype());
+        assertThat(mine.info(n).shape()).as(n).containsExactly(torch.info(n).shape());
+      }
+    }
     JsonNode config = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(HeadTrainer.CONFIG).toFile());
     assertThat(config.get("hidden").asInt()).isEqualTo(24);
     assertThat(config.get("in_features").asInt()).isEqualTo(16);
@@ -87,6 +96,19 @@ class HeadTrainerTest {
         7, 12, true, null);
     assertThatThrownBy(() -> HeadTrainer.train(dir.resolve("features.npy"), dir.resolve("targets.npy"), a, other, QUIET))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("other settings");
+  }
+
+  /** --steps 7 at 5 steps an epoch: a full epoch, then 2 steps of the next, which count as epoch 2. */
+  @Test
+  void stepsBoundTheRunAcrossEpochs() throws Exception {
+    Path dir = HeadFixtures.dir();
+    HeadTrainer.Options o = new HeadTrainer.Options(0, 7, 4, AdamW.Settings.seed(1e-3), 0, HeadLoss.MSE, 0, 0, 3, 10,
+        true, null);
+    HeadTrainer.Result r = HeadTrainer.train(dir.resolve("features.npy"), dir.resolve("targets.npy"), tmp.resolve("s"),
+        o, QUIET);
+    assertThat(r.steps()).isEqualTo(7);
+    assertThat(r.epochs()).extracting(HeadTrainer.Epoch::epoch).containsExactly(1, 2);
+    assertThat(RegressionHead.load(tmp.resolve("s").resolve(HeadTrainer.HEAD), 0).numBatchesTracked()).isEqualTo(7);
   }
 
   @Test
