@@ -32,6 +32,9 @@ public final class NpyReader {
 
   /** The float32 matrix stored in {@code file}, one Java array a row. */
   public static float[][] readFloat32(Path file) throws IOException {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new java.io.FileNotFoundException(file + ": no such file");
+    }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       ByteBuffer pre = read(ch, 0, (int) Math.min(12, size));
