@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       BenchCommand.class,
       MergeLoraCommand.class,
+      TrainHeadCommand.class,
+      PredictEmbeddingCommand.class,
     })
 public final class Main implements Runnable {
 
