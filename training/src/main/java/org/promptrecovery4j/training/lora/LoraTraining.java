@@ -1,0 +1,116 @@
+package org.promptrecovery4j.training.lora;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.core.AtomicFiles;
+import org.promptrecovery4j.models.generation.CausalLM;
+import org.promptrecovery4j.models.lora.LoraAdapter;
+import org.promptrecovery4j.models.lora.LoraConfig;
+import org.promptrecovery4j.training.TensorMap;
+import org.promptrecovery4j.training.optim.AdamW;
+import org.promptrecovery4j.training.optim.GradClipping;
+
+/**
+ * Trains a LoRA adapter on a causal LM: each step is HF's causal-LM loss on one batch ({@link CausalLmLoss}), the
+ * gradients of the adapter's A and B (the base weights are graph constants and get neither gradients nor optimiser
+ * state), optional gradient-norm clipping, and one {@link AdamW} step that updates the graph's variables in place.
+ * {@link #save} writes the adapter in PEFT's format, so PEFT loads it.
+ */
+public final class LoraTraining {
+
+  private final CausalLM model;
+  private final LoraAdapter adapter;
+  private final CausalLmLoss loss;
+  private final AdamW optimiser;
+  private final double maxGradNorm;
+
+  /**
+   * @param model the causal LM built with {@code adapter} (trainable; see {@link LoraAdapter#loadOnto})
+   * @param maxGradNorm clip the gradients' total L2 norm to this (0 = no clipping)
+   */
+  public LoraTraining(CausalLM model, LoraAdapter adapter, AdamW.Settings settings, double maxGradNorm) {
+    this.model = model;
+    this.adapter = adapter;
+    this.loss = new CausalLmLoss(model);
+    this.optimiser = new AdamW(settings);
+    this.maxGradNorm = maxGradNorm;
+  }
+
+  public AdamW optimiser() {
+    return optimiser;
+  }
+
+  /** The adapter's tensors as they are now in the graph, by PEFT name. */
+  public Map<String, INDArray> parameters() {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    for (String n : adapter.parameterNames()) {
+      out.put(n, model.graph().getVariable(n).getArr());
+    }
+    return out;
+  }
+
+  /** One optimiser step on a batch ({@code labels}: ids to predict, -100 ignored); returns the loss before it. */
+  public double step(INDArray inputIds, INDArray attentionMask, int[][] labels) {
+    CausalLmLoss.Pass pass = loss.lossAndGradients(inputIds, attentionMask, labels, adapter.parameterNames());
+    if (maxGradNorm > 0) {
+      GradClipping.clipGradNorm(pass.gradients().values(), maxGradNorm);
+    }
+    optimiser.step(parameters(), pass.gradients());
+    return pass.loss();
+  }
+
+  /**
+   * Writes the adapter as PEFT's {@code save_pretrained} does: {@code adapter_config.json} and
+   * {@code adapter_model.safetensors} (tensors {@code base_model.model.<module>.lora_A.weight} / {@code lora_B}),
+   * the folder complete or not at all. {@code baseModel} goes into {@code base_model_name_or_path}.
+   */
+  public void save(Path dir, String baseModel) throws IOException {
+    Path staging = AtomicFiles.stagingFolder(dir);
+    try {
+      TensorMap tensors = new TensorMap();
+      parameters().forEach(tensors::put);
+      tensors.save(staging.resolve("adapter_model.safetensors"));
+      byte[] config = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(peftConfig(baseModel));
+      AtomicFiles.write(staging.resolve("adapter_config.json"), out -> out.write(config));
+      if (!AtomicFiles.publishFolder(staging, dir)) {
+        throw new java.nio.file.FileAlreadyExistsException(dir + ": already exists");
+      }
+    } finally {
+      AtomicFiles.discardFolder(staging);
+    }
+  }
+
+  private ObjectNode peftConfig(String baseModel) {
+    LoraConfig c = adapter.config();
+    ObjectNode n = new ObjectMapper().createObjectNode();
+    n.put("peft_type", "LORA");
+    n.put("task_type", "CAUSAL_LM");
+    n.put("base_model_name_or_path", baseModel);
+    n.put("r", c.r());
+    if (c.loraAlpha() == Math.rint(c.loraAlpha())) {
+      n.put("lora_alpha", (long) c.loraAlpha());
+    } else {
+      n.put("lora_alpha", c.loraAlpha());
+    }
+    n.put("lora_dropout", c.loraDropout());
+    n.put("use_rslora", c.useRslora());
+    n.put("bias", "none");
+    n.put("fan_in_fan_out", false);
+    n.put("inference_mode", true);
+    n.put("init_lora_weights", true);
+    n.putNull("modules_to_save");
+    n.putObject("rank_pattern");
+    n.putObject("alpha_pattern");
+    if (c.targetIsRegex()) {
+      n.put("target_modules", c.targetModules().get(0));
+    } else {
+      c.targetModules().forEach(n.putArray("target_modules")::add);
+    }
+    return n;
+  }
+}
