@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       BenchCommand.class,
       MergeLoraCommand.class,
+      TrainLoraCommand.class,
       TrainHeadCommand.class,
       PredictEmbeddingCommand.class,
     })

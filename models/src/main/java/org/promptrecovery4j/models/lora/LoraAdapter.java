@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -89,25 +88,36 @@ public final class LoraAdapter {
       throw new java.io.FileNotFoundException(dir + ": not a folder (expected a PEFT adapter folder)");
     }
     LoraConfig config = LoraConfig.read(dir.resolve("adapter_config.json"));
-    Path weights = weightsFile(dir);
+    try (WeightSource w = Checkpoints.open(weightsFile(dir))) {
+      return fromTensors(dir, config, w);
+    }
+  }
+
+  /**
+   * An adapter from {@code config} and the LoRA tensors of {@code w} (PEFT names); a training state's optimiser
+   * moments ({@code optimizer.*}) beside them are left alone, any other tensor is an error.
+   */
+  public static LoraAdapter fromTensors(Path dir, LoraConfig config, WeightSource w) {
+    Path weights = w.location();
     Map<String, Module> modules = new LinkedHashMap<>();
-    try (WeightSource w = Checkpoints.open(weights)) {
-      Set<String> names = new TreeSet<>(w.names());
-      for (String n : names) {
-        if (!n.startsWith(PREFIX) || !(n.endsWith(".lora_A.weight") || n.endsWith(".lora_B.weight"))) {
-          throw new ModelFormatException(weights + ": tensor '" + n + "' is not a LoRA weight (expected "
-              + PREFIX + "<module>.lora_A.weight / .lora_B.weight)");
-        }
+    List<String> names = w.names(); // file order: a saved adapter comes back in the order it was written
+    for (String n : names) {
+      boolean lora = n.startsWith(PREFIX) && (n.endsWith(".lora_A.weight") || n.endsWith(".lora_B.weight"));
+      if (!lora && !n.startsWith("optimizer.")) {
+        throw new ModelFormatException(weights + ": tensor '" + n + "' is not a LoRA weight (expected "
+            + PREFIX + "<module>.lora_A.weight / .lora_B.weight)");
       }
-      for (String n : names) {
-        if (n.endsWith(".lora_A.weight")) {
-          String module = n.substring(PREFIX.length(), n.length() - ".lora_A.weight".length());
-          modules.put(module, module(w, weights, module, config));
-        }
+    }
+    for (String n : names) {
+      if (n.startsWith(PREFIX) && n.endsWith(".lora_A.weight")) {
+        String module = n.substring(PREFIX.length(), n.length() - ".lora_A.weight".length());
+        modules.put(module, module(w, weights, module, config));
       }
-      for (String n : names) {
+    }
+    for (String n : names) {
+      if (n.startsWith(PREFIX) && n.endsWith(".lora_B.weight")) {
         String module = n.substring(PREFIX.length(), n.length() - ".lora_B.weight".length());
-        if (n.endsWith(".lora_B.weight") && !modules.containsKey(module)) {
+        if (!modules.containsKey(module)) {
           throw new ModelFormatException(weights + ": '" + n + "' has no matching lora_A.weight");
         }
       }

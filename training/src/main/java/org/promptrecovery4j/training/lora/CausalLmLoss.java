@@ -36,6 +36,10 @@ public final class CausalLmLoss {
   public CausalLmLoss(CausalLM model) {
     this.model = model;
     SameDiff sd = model.graph();
+    if (sd.hasVariable("lm_loss")) { // a second CausalLmLoss on the same graph shares the first one's ops
+      this.loss = sd.getVariable("lm_loss");
+      return;
+    }
     int vocab = model.dims().vocabSize();
     SDVariable logits = sd.getVariable("logits").reshape(-1, vocab);
     SDVariable targets = sd.placeHolder(TARGETS, DataType.FLOAT, -1, vocab);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptrecovery4j.core.AtomicFiles;
@@ -45,6 +46,11 @@ public final class LoraTraining {
     return optimiser;
   }
 
+  /** The PEFT names of the adapter's tensors. */
+  public List<String> parameterNames() {
+    return adapter.parameterNames();
+  }
+
   /** The adapter's tensors as they are now in the graph, by PEFT name. */
   public Map<String, INDArray> parameters() {
     Map<String, INDArray> out = new LinkedHashMap<>();
@@ -70,19 +76,35 @@ public final class LoraTraining {
    * the folder complete or not at all. {@code baseModel} goes into {@code base_model_name_or_path}.
    */
   public void save(Path dir, String baseModel) throws IOException {
+    save(dir, baseModel, false);
+  }
+
+  /**
+   * {@link #save(Path, String)}; with {@code inPlace} the two files are replaced one by one (each atomically) in an
+   * existing folder, as a trainer does after each epoch.
+   */
+  public void save(Path dir, String baseModel, boolean inPlace) throws IOException {
+    if (inPlace) {
+      writeFiles(dir, baseModel);
+      return;
+    }
     Path staging = AtomicFiles.stagingFolder(dir);
     try {
-      TensorMap tensors = new TensorMap();
-      parameters().forEach(tensors::put);
-      tensors.save(staging.resolve("adapter_model.safetensors"));
-      byte[] config = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(peftConfig(baseModel));
-      AtomicFiles.write(staging.resolve("adapter_config.json"), out -> out.write(config));
+      writeFiles(staging, baseModel);
       if (!AtomicFiles.publishFolder(staging, dir)) {
         throw new java.nio.file.FileAlreadyExistsException(dir + ": already exists");
       }
     } finally {
       AtomicFiles.discardFolder(staging);
     }
+  }
+
+  private void writeFiles(Path dir, String baseModel) throws IOException {
+    TensorMap tensors = new TensorMap();
+    parameters().forEach(tensors::put);
+    tensors.save(dir.resolve("adapter_model.safetensors"));
+    byte[] config = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(peftConfig(baseModel));
+    AtomicFiles.write(dir.resolve("adapter_config.json"), out -> out.write(config));
   }
 
   private ObjectNode peftConfig(String baseModel) {
