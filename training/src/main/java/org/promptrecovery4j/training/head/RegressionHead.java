@@ -283,30 +283,13 @@ public final class RegressionHead {
     SDVariable norm = d.mul(sd.math.rsqrt(var.add(BN_EPS)));
     SDVariable pred = head(sd, norm, p);
     sd.setLossVariables(loss.build(sd, pred, y).rename("loss"));
-    createGradFunctionQuietly(sd);
+    org.promptrecovery4j.training.GradFunctions.ensure(sd);
     for (String n : PARAMETERS) {
       parameters.put(n, sd.getArrForVarName(n)); // the graph's own arrays, in case it copied them
     }
     trainGraph = sd;
     trainLoss = loss;
     return sd;
-  }
-
-  /**
-   * {@code sd.createGradFunction()} with standard output silenced: SameDiff M2.1 prints "Added differentiated op X"
-   * with {@code System.out.println} for every op, unconditionally, which would corrupt a command's standard output.
-   * (Standard output is swapped for the few milliseconds this takes; other threads' output in that window is lost.)
-   */
-  private static void createGradFunctionQuietly(SameDiff sd) {
-    synchronized (System.class) {
-      java.io.PrintStream out = System.out;
-      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-      try {
-        sd.createGradFunction();
-      } finally {
-        System.setOut(out);
-      }
-    }
   }
 
   /** The eval graph: parameters and running statistics are placeholders, fed the current arrays each call. */

@@ -60,6 +60,7 @@ public final class CausalLmLoss {
     Map<String, INDArray> feed = new LinkedHashMap<>(model.fullSequenceFeed(in));
     int labelled = targets(labels, in, feed);
     SameDiff sd = model.graph();
+    org.promptrecovery4j.training.GradFunctions.ensure(sd);
     Map<String, INDArray> grads = sd.calculateGradients(feed, variables);
     double value = sd.output(feed, loss.name()).get(loss.name()).getDouble(0);
     Map<String, INDArray> out = new LinkedHashMap<>();

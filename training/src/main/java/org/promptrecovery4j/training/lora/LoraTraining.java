@@ -35,6 +35,10 @@ public final class LoraTraining {
    * @param maxGradNorm clip the gradients' total L2 norm to this (0 = no clipping)
    */
   public LoraTraining(CausalLM model, LoraAdapter adapter, AdamW.Settings settings, double maxGradNorm) {
+    if (adapter.config().loraDropout() > 0) {
+      throw new IllegalArgumentException(adapter.dir() + ": lora_dropout " + adapter.config().loraDropout()
+          + " is not implemented for training (it is for inference, where it does nothing); train with 0");
+    }
     this.model = model;
     this.adapter = adapter;
     this.loss = new CausalLmLoss(model);
