@@ -83,8 +83,8 @@ public final class TrainLoraCommand implements Callable<Integer> {
     LoraTrainer.Result res = LoraTrainer.train(model, examples, output, new LoraTrainer.Options(targets, r, alpha,
         new AdamW.Settings(lr, 0.9, 0.999, 1e-8, weightDecay), maxGradNorm, epochs, batchSize, gradAccum, seed, valFraction));
     LoraTrainer.Epoch last = res.epochs().get(res.epochs().size() - 1);
-    System.err.printf(Locale.ROOT, "wrote %s (epoch %d: train loss %.4f, held-out loss %.4f)%n", output, last.epoch(),
-        last.trainLoss(), last.valLoss());
+    System.err.printf(Locale.ROOT, "wrote %s (epoch %d: train loss %.4f%s)%n", output, last.epoch(), last.trainLoss(),
+        Double.isNaN(last.valLoss()) ? "" : String.format(Locale.ROOT, ", held-out loss %.4f", last.valLoss()));
     return 0;
   }
 

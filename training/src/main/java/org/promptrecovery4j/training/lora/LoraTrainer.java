@@ -111,7 +111,8 @@ public final class LoraTrainer {
         double trainLoss = epoch(t, loss, train, o, epoch);
         double valLoss = val.isEmpty() ? Double.NaN : evaluate(loss, val, o.batchSize());
         history.add(new Epoch(epoch, trainLoss, valLoss));
-        System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f, held-out loss %.4f%n", epoch, o.epochs(), trainLoss, valLoss);
+        System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f%s%n", epoch, o.epochs(), trainLoss,
+            val.isEmpty() ? "" : String.format(Locale.ROOT, ", held-out loss %.4f", valLoss));
         saveState(t, stateFile, o, history);
         t.save(output, model.toString(), true);
         if (Integer.getInteger(STOP_AFTER_EPOCHS_PROPERTY, -1) == epoch) {
