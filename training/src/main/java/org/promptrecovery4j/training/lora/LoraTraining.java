@@ -71,7 +71,25 @@ public final class LoraTraining {
       GradClipping.clipGradNorm(pass.gradients().values(), maxGradNorm);
     }
     optimiser.step(parameters(), pass.gradients());
+    pass.gradients().values().forEach(INDArray::close);
+    collectIfGrown();
     return pass.loss();
+  }
+
+  private long baselineBytes = -1;
+
+  /**
+   * A GC when the process has grown by more than a quarter (at least 1 GiB) since the first step: the arrays a
+   * gradient pass leaves behind are freed only when their Java wrappers are collected, and a large heap rarely
+   * collects (measured, phi-2 shapes, 4 layers, 256 tokens: RSS 12 to 20 GiB after 6 steps without this).
+   */
+  private void collectIfGrown() {
+    long now = org.bytedeco.javacpp.Pointer.physicalBytes();
+    if (baselineBytes < 0) {
+      baselineBytes = now;
+    } else if (now > baselineBytes + Math.max(1L << 30, baselineBytes / 4)) {
+      System.gc();
+    }
   }
 
   /**
