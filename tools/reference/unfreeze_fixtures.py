@@ -12,8 +12,9 @@ fixtures/deberta-unfreeze/
   inputs.json                 token ids (HF's tokenizer, max_length 384, no row truncated) of the 6 CSV rows
   head_init.safetensors       the initial head (seed's names, head.1.num_batches_tracked int64)
   targets.npy                 float32 [6, 8], random (seeded)
-  grads_<loss>.safetensors    loss in cosine|scs|mse; gradients of ALL parameters of encoder.layer.{0,1,2}
-                              (HF names, HF layout [out, in]) and of the head's parameters, "loss" (scalar),
+  grads_<loss>.safetensors    loss in cosine|scs|mse; gradients of ALL parameters of the encoder (encoder.layer.{0,1,2}
+                              and the shared encoder.rel_embeddings.weight, encoder.LayerNorm.*; HF names, HF layout
+                              [out, in]) and of the head's parameters, "loss" (scalar),
                               after one train-mode forward on all 6 rows. The gradient of a layer does not depend
                               on which other layers are trainable: the same tensors serve "top 1" and "all".
   adamw_top1.safetensors      3 AdamW steps (foreach=False; lr 1e-4, betas 0.85/0.999, eps 1e-8, wd 0.005) on the
@@ -89,9 +90,10 @@ def build():
     return model
 
 
-def trainable(model, layers):
+def trainable(model, layers, whole_encoder=False):
     for n, p in model.named_parameters():
-        p.requires_grad_(n.startswith("head.") or any(n.startswith("deberta.encoder.layer.%d." % i) for i in layers))
+        p.requires_grad_(n.startswith("head.") or any(n.startswith("deberta.encoder.layer.%d." % i) for i in layers)
+                         or (whole_encoder and n.startswith("deberta.encoder.")))
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -121,7 +123,7 @@ def main():
                 "eps": EPS, "weight_decay": WEIGHT_DECAY, "steps": STEPS, "torch": torch.__version__, "loss": {}}
     for kind in ("cosine", "scs", "mse"):
         m = build()
-        trainable(m, range(layers))
+        trainable(m, range(layers), whole_encoder=True)
         loss = loss_fn(kind, m(enc_o, enc_r), y)
         loss.backward()
         t = {n: p.grad.detach().clone().contiguous() for n, p in named_trainable(m).items()}

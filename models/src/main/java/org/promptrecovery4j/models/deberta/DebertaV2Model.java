@@ -93,6 +93,12 @@ public final class DebertaV2Model implements ForwardModel {
     this.p2c = config.posAttType().contains("p2c");
     this.span = config.posEbdSize();
     this.sd = Graphs.newGraph();
+    for (String table : List.of("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight")) {
+      if (trainable.test(table)) {
+        throw new IllegalArgumentException(table + " cannot train: SameDiff 1.0.0-M2.1's gather has no gradient"
+            + " (unfreeze encoder layers, e.g. DebertaV2Model.topLayers)");
+      }
+    }
     String prefix = prefixOf(weights);
     build(new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix))), prefix);
   }

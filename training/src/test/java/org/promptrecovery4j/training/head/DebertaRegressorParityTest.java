@@ -52,16 +52,34 @@ class DebertaRegressorParityTest {
     return name.equals(RegressionHead.B0) || name.equals("encoder.layer." + (LAYERS - 1) + ".output.LayerNorm.bias");
   }
 
-  @ParameterizedTest(name = "{0}, top {1} layer(s)")
-  @CsvSource({"COSINE, 1", "SCS, 1", "MSE, 1", "COSINE, 3", "SCS, 3", "MSE, 3"})
-  void gradientsMatchPyTorch(HeadLoss loss, int unfrozen) throws Exception {
-    DebertaRegressor model = regressor(loss, unfrozen);
+  /** What is unfrozen: the top layer, every layer, or the whole encoder (layers + the shared rel_embeddings). */
+  enum Scope {
+    TOP_LAYER, ALL_LAYERS, WHOLE_ENCODER;
+
+    boolean test(String name) {
+      if (this == WHOLE_ENCODER && name.startsWith("encoder.")) {
+        return true;
+      }
+      for (int i = this == TOP_LAYER ? LAYERS - 1 : 0; i < LAYERS; i++) {
+        if (name.startsWith("encoder.layer." + i + ".")) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  @ParameterizedTest(name = "{0}, {1}")
+  @CsvSource({"COSINE, TOP_LAYER", "SCS, TOP_LAYER", "MSE, TOP_LAYER", "COSINE, ALL_LAYERS", "SCS, ALL_LAYERS",
+      "MSE, ALL_LAYERS", "COSINE, WHOLE_ENCODER"})
+  void gradientsMatchPyTorch(HeadLoss loss, Scope unfrozen) throws Exception {
+    DebertaRegressor model = regressor(loss, unfrozen::test);
     List<List<int[]>> ids = ids();
     DebertaRegressor.Step step = model.forwardBackward(ids.get(0), ids.get(1), targets());
     String key = loss.name().toLowerCase(Locale.ROOT);
     try (WeightSource ref = Checkpoints.open(DIR.resolve("grads_" + key + ".safetensors"))) {
       float eLoss = ref.loadFloat("loss").getFloat(0);
-      System.out.printf(Locale.ROOT, "%s top %d: loss %.8f (torch %.8f)%n", key, unfrozen, step.loss(), eLoss);
+      System.out.printf(Locale.ROOT, "%s %s: loss %.8f (torch %.8f)%n", key, unfrozen, step.loss(), eLoss);
       assertThat((double) Math.abs(step.loss() - eLoss)).isLessThanOrEqualTo(REL * Math.abs(eLoss));
       Map<String, INDArray> expected = expectedGradients(ref, unfrozen);
       assertThat(step.gradients().keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
@@ -84,7 +102,7 @@ class DebertaRegressorParityTest {
         System.out.printf(Locale.ROOT, "  %-55s |diff|/max|grad of set| %.2e, per tensor %.2e%n", e.getKey(), setRel,
             tensorRel);
       }
-      System.out.printf(Locale.ROOT, "%s top %d: %d tensors, worst %.2e of the set's max |grad| %.3e%n", key, unfrozen,
+      System.out.printf(Locale.ROOT, "%s %s: %d tensors, worst %.2e of the set's max |grad| %.3e%n", key, unfrozen,
           expected.size(), worst, scale);
     }
   }
@@ -93,7 +111,7 @@ class DebertaRegressorParityTest {
   void threeAdamWStepsThroughTheTopLayerMatchPyTorch() throws Exception {
     JsonNode ex = new ObjectMapper().readTree(DIR.resolve("expected.json").toFile());
     double lr = ex.get("lr").asDouble();
-    DebertaRegressor model = regressor(HeadLoss.COSINE, 1);
+    DebertaRegressor model = regressor(HeadLoss.COSINE, Scope.TOP_LAYER::test);
     AdamW opt = new AdamW(new AdamW.Settings(lr, ex.get("betas").get(0).asDouble(), ex.get("betas").get(1).asDouble(),
         ex.get("eps").asDouble(), ex.get("weight_decay").asDouble()));
     List<List<int[]>> ids = ids();
@@ -143,31 +161,38 @@ class DebertaRegressorParityTest {
     }
   }
 
-  private static DebertaRegressor regressor(HeadLoss loss, int unfrozen) throws Exception {
-    DebertaV2Model probe = DebertaV2Model.load(MODEL);
-    DebertaV2Model deberta = DebertaV2Model.load(MODEL, DebertaV2Model.topLayers(probe.config(), unfrozen));
+  @Test
+  void embeddingTablesCannotTrainAndTopLayersIsBounded() throws Exception {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DebertaV2Model.load(MODEL, n -> true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("embeddings.word_embeddings.weight cannot train").hasMessageContaining("topLayers");
+    DebertaV2Model frozen = DebertaV2Model.load(MODEL);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DebertaV2Model.topLayers(frozen.config(), 4))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("top 4 layers of a model with 3");
+    assertThat(DebertaV2Model.topLayers(frozen.config(), 3).test("encoder.layer.0.output.dense.weight")).isTrue();
+    assertThat(DebertaV2Model.topLayers(frozen.config(), 3).test("encoder.rel_embeddings.weight")).isFalse();
+  }
+
+  private static DebertaRegressor regressor(HeadLoss loss, java.util.function.Predicate<String> trainable)
+      throws Exception {
+    DebertaV2Model deberta = DebertaV2Model.load(MODEL, trainable);
     return DebertaRegressor.create(deberta, RegressionHead.load(DIR.resolve("head_init.safetensors"), 0), loss);
   }
 
-  /** The reference gradients of the head and of the top {@code unfrozen} layers. */
-  private static Map<String, INDArray> expectedGradients(WeightSource ref, int unfrozen) {
+  /** The reference gradients of the head and of the {@code unfrozen} encoder weights. */
+  private static Map<String, INDArray> expectedGradients(WeightSource ref, Scope unfrozen) {
     Map<String, INDArray> out = new TreeMap<>();
-    int layers = LAYERS;
     for (String n : ref.names()) {
-      boolean layer = false;
-      for (int i = layers - unfrozen; i < layers; i++) {
-        layer |= n.startsWith("encoder.layer." + i + ".");
-      }
-      if (layer || n.startsWith("head.")) {
+      if (unfrozen.test(n) || n.startsWith("head.")) {
         out.put(n, ref.loadFloat(n));
       }
     }
     return out;
   }
 
-  /** DeBERTa linear weights are held [in, out]: transposed back to HF's [out, in] where the shapes say so. */
+  /** DeBERTa's linear weights are held [in, out]: transposed back to HF's [out, in] (tables are held as stored). */
   private static INDArray hfLayout(String name, INDArray mine, INDArray hf) {
-    boolean transposed = !name.startsWith("head.") && mine.rank() == 2;
+    boolean transposed = !name.startsWith("head.") && !name.contains("embeddings") && mine.rank() == 2;
     return transposed ? mine.transpose().dup('c') : mine;
   }
 
