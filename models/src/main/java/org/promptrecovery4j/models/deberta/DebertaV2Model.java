@@ -135,10 +135,22 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   public static DebertaV2Model load(ModelFolder folder) throws IOException {
+    return new DebertaV2Model(debertaConfig(folder), folder.weights(), name -> false);
+  }
+
+  private static DebertaV2Config debertaConfig(ModelFolder folder) {
     if (!(folder.config() instanceof DebertaV2Config c)) {
       throw new ModelFormatException(folder.dir() + ": not a deberta-v2 model (model_type " + folder.config().modelType() + ")");
     }
-    return new DebertaV2Model(c, folder.weights(), name -> false);
+    return c;
+  }
+
+  /** Loads a HF DeBERTa-v2/v3 folder with its top {@code unfrozenTopLayers} encoder layers trainable ({@link #topLayers}). */
+  public static DebertaV2Model load(Path dir, int unfrozenTopLayers) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      DebertaV2Config c = debertaConfig(folder);
+      return new DebertaV2Model(c, folder.weights(), topLayers(c, unfrozenTopLayers));
+    }
   }
 
   /**
@@ -147,10 +159,7 @@ public final class DebertaV2Model implements ForwardModel {
    */
   public static DebertaV2Model load(Path dir, Predicate<String> trainable) throws IOException {
     try (ModelFolder folder = ModelFolder.open(dir)) {
-      if (!(folder.config() instanceof DebertaV2Config c)) {
-        throw new ModelFormatException(dir + ": not a deberta-v2 model (model_type " + folder.config().modelType() + ")");
-      }
-      return new DebertaV2Model(c, folder.weights(), trainable);
+      return new DebertaV2Model(debertaConfig(folder), folder.weights(), trainable);
     }
   }
 
