@@ -61,6 +61,7 @@ public final class DebertaV2Model implements ForwardModel {
 
   private final DebertaV2Config config;
   private final Predicate<String> trainable;
+  private final String prefix;
   private final SameDiff sd;
   private final List<String> hiddenStates = new ArrayList<>();
   private final boolean c2p;
@@ -99,7 +100,7 @@ public final class DebertaV2Model implements ForwardModel {
             + " (unfreeze encoder layers, e.g. DebertaV2Model.topLayers)");
       }
     }
-    String prefix = prefixOf(weights);
+    this.prefix = prefixOf(weights);
     build(new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix))), prefix);
   }
 
@@ -336,7 +337,7 @@ public final class DebertaV2Model implements ForwardModel {
   private SDVariable positionRows(Linear proj, SDVariable rel, String rowsName, SDVariable ids) {
     SDVariable rows = rowInputs.computeIfAbsent(rowsName, n -> sd.placeHolder(n, DataType.INT, -1));
     int heads = config.numAttentionHeads();
-    SDVariable picked = isTrainable(proj.weightT()) || dependsOnVariables(rel)
+    SDVariable picked = trains(proj)
         ? proj.forward(sd.mmul(sd.oneHot(rows, 2 * span, -1, 1.0, 0.0, DataType.FLOAT), rel), 2) // differentiable
         : sd.gather(proj.forward(rel, 2), rows, 0);
     SDVariable x = picked.reshape(-1, heads, config.headDim()).permute(1, 0, 2);
@@ -346,13 +347,11 @@ public final class DebertaV2Model implements ForwardModel {
     return sd.expandDims(x, 0).add(batchZeros);
   }
 
-  private static boolean isTrainable(SDVariable v) {
-    return v.getVariableType() == VariableType.VARIABLE;
-  }
-
-  /** Whether the rel table is computed from trainable weights (its LayerNorm or the table itself). */
-  private boolean dependsOnVariables(SDVariable rel) {
-    return trainable.test("encoder.rel_embeddings.weight") || trainable.test("encoder.LayerNorm.weight")
+  /** Whether a position projection needs gradients: its weight or bias trains, or the rel table (or its LayerNorm). */
+  private boolean trains(Linear proj) {
+    String name = withoutPrefix(proj.name(), prefix);
+    return trainable.test(name + ".weight") || trainable.test(name + ".bias")
+        || trainable.test("encoder.rel_embeddings.weight") || trainable.test("encoder.LayerNorm.weight")
         || trainable.test("encoder.LayerNorm.bias");
   }
 
