@@ -46,6 +46,11 @@ public final class EncoderBench {
   }
 
   public static DebertaV2Model randomDebertaV3Large() throws IOException {
+    return randomDebertaV3Large(name -> false);
+  }
+
+  /** DeBERTa-v3-large's shapes with random weights, those {@code trainable} names (HF names) as variables. */
+  public static DebertaV2Model randomDebertaV3Large(java.util.function.Predicate<String> trainable) throws IOException {
     DebertaV2Config c = (DebertaV2Config) config(DEBERTA_V3_LARGE);
     long h = c.hiddenSize();
     RandomWeights w = new RandomWeights()
@@ -64,7 +69,7 @@ public final class EncoderBench {
           .put(p + "output.dense.weight", h, c.intermediateSize()).put(p + "output.dense.bias", h)
           .put(p + "output.LayerNorm.weight", h).put(p + "output.LayerNorm.bias", h);
     }
-    return DebertaV2Model.create(c, w);
+    return DebertaV2Model.create(c, w, trainable);
   }
 
   public static T5EncoderModel randomSentenceT5Base() throws IOException {

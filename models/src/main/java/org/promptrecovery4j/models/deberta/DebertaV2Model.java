@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,6 +37,13 @@ import org.promptrecovery4j.weights.config.DebertaV2Config;
  * <p>The graph is built once at load and reruns at any batch size and length. The relative-position
  * gathers of the c2p and p2c terms take their offsets from {@link RelativePositions}, fed per length.
  * Weights may carry the {@code deberta.} prefix (task heads); tensors the encoder does not use are ignored.
+ *
+ * <p>By default every weight is a frozen constant. Built with a {@code trainable} predicate over HF names without
+ * the {@code deberta.} prefix (e.g. {@link #topLayers} for {@code encoder.layer.{L-n..L-1}.*}), the chosen weights
+ * are SameDiff variables instead (linear weights transposed, {@code [in, out]}, under their HF names), so that
+ * autodiff reaches them through {@link #graph()}; {@link #inputs} and {@link #hiddenStateNames} let a caller extend
+ * the graph. Frozen layers compute exactly as before; a layer whose relative-position projection trains selects its
+ * position rows by a one-hot product instead of a gather (SameDiff M2.1's gather has no gradient).
  */
 public final class DebertaV2Model implements ForwardModel {
 
@@ -51,6 +60,8 @@ public final class DebertaV2Model implements ForwardModel {
   private static final String SKEW_COLS = "skew_cols";
 
   private final DebertaV2Config config;
+  private final Predicate<String> trainable;
+  private final String prefix;
   private final SameDiff sd;
   private final List<String> hiddenStates = new ArrayList<>();
   private final boolean c2p;
@@ -69,8 +80,9 @@ public final class DebertaV2Model implements ForwardModel {
     }
   };
 
-  private DebertaV2Model(DebertaV2Config config, WeightSource weights) {
+  private DebertaV2Model(DebertaV2Config config, WeightSource weights, Predicate<String> trainable) {
     this.config = config;
+    this.trainable = trainable;
     if (config.convKernelSize() > 0) {
       throw new ModelFormatException(weights.location() + ": DeBERTa-v2 ConvLayer (conv_kernel_size > 0) is not supported");
     }
@@ -82,7 +94,38 @@ public final class DebertaV2Model implements ForwardModel {
     this.p2c = config.posAttType().contains("p2c");
     this.span = config.posEbdSize();
     this.sd = Graphs.newGraph();
-    build(new ParameterBinder(sd, weights), prefixOf(weights));
+    for (String table : List.of("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight")) {
+      if (trainable.test(table)) {
+        throw new IllegalArgumentException(table + " cannot train: SameDiff 1.0.0-M2.1's gather has no gradient"
+            + " (unfreeze encoder layers, e.g. DebertaV2Model.topLayers)");
+      }
+    }
+    this.prefix = prefixOf(weights);
+    build(new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix))), prefix);
+  }
+
+  private static String withoutPrefix(String name, String prefix) {
+    return name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+  }
+
+  /**
+   * The weights of the top {@code n} encoder layers, {@code encoder.layer.{L-n..L-1}.*} (HF names without the
+   * {@code deberta.} prefix): {@code n = L} is every layer; embeddings and the shared relative-position table
+   * ({@code encoder.rel_embeddings}, {@code encoder.LayerNorm}) are not layers and stay frozen.
+   */
+  public static Predicate<String> topLayers(DebertaV2Config config, int n) {
+    int layers = config.numHiddenLayers();
+    if (n < 0 || n > layers) {
+      throw new IllegalArgumentException("cannot unfreeze the top " + n + " layers of a model with " + layers);
+    }
+    return name -> {
+      for (int i = layers - n; i < layers; i++) {
+        if (name.startsWith("encoder.layer." + i + ".")) {
+          return true;
+        }
+      }
+      return false;
+    };
   }
 
   /** Loads a HF DeBERTa-v2/v3 folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
@@ -93,15 +136,63 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   public static DebertaV2Model load(ModelFolder folder) throws IOException {
+    return new DebertaV2Model(debertaConfig(folder), folder.weights(), name -> false);
+  }
+
+  private static DebertaV2Config debertaConfig(ModelFolder folder) {
     if (!(folder.config() instanceof DebertaV2Config c)) {
       throw new ModelFormatException(folder.dir() + ": not a deberta-v2 model (model_type " + folder.config().modelType() + ")");
     }
-    return new DebertaV2Model(c, folder.weights());
+    return c;
+  }
+
+  /** Loads a HF DeBERTa-v2/v3 folder with its top {@code unfrozenTopLayers} encoder layers trainable ({@link #topLayers}). */
+  public static DebertaV2Model load(Path dir, int unfrozenTopLayers) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      DebertaV2Config c = debertaConfig(folder);
+      return new DebertaV2Model(c, folder.weights(), topLayers(c, unfrozenTopLayers));
+    }
+  }
+
+  /**
+   * Loads a HF DeBERTa-v2/v3 folder with the weights {@code trainable} names (HF names without {@code deberta.})
+   * bound as trainable SameDiff variables, the rest as constants.
+   */
+  public static DebertaV2Model load(Path dir, Predicate<String> trainable) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return new DebertaV2Model(debertaConfig(folder), folder.weights(), trainable);
+    }
   }
 
   /** Builds the model from a config and any weight source (e.g. random weights for benchmarks). */
   public static DebertaV2Model create(DebertaV2Config config, WeightSource weights) {
-    return new DebertaV2Model(config, weights);
+    return new DebertaV2Model(config, weights, name -> false);
+  }
+
+  /** {@link #create(DebertaV2Config, WeightSource)} with {@code trainable} weights as variables. */
+  public static DebertaV2Model create(DebertaV2Config config, WeightSource weights, Predicate<String> trainable) {
+    return new DebertaV2Model(config, weights, trainable);
+  }
+
+  /** The names of the graph's trainable variables (checkpoint names, linear weights held as {@code [in, out]}). */
+  public List<String> trainableNames() {
+    List<String> names = new ArrayList<>();
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == VariableType.VARIABLE) {
+        names.add(v.name());
+      }
+    }
+    return names;
+  }
+
+  /** The graph's outputs {@code hidden_states[0..L]} (embeddings, then each layer), by variable name. */
+  public List<String> hiddenStateNames() {
+    return List.copyOf(hiddenStates);
+  }
+
+  /** The name of the {@code attention_mask} placeholder ([B, L] float32) a caller may reuse in the graph. */
+  public static String attentionMaskName() {
+    return MASK;
   }
 
   /** The ids the model embeds: the rows of its loaded {@code word_embeddings}. */
@@ -226,12 +317,12 @@ public final class DebertaV2Model implements ForwardModel {
     SDVariable score = null;
     if (c2p) {
       Linear posKeyProj = config.shareAttKey() ? kProj : Linear.load(p, pre + "pos_key_proj", true);
-      SDVariable posKey = positionRows(posKeyProj.forward(rel, 2), C2P, ids); // [B, H, 2L, D]
+      SDVariable posKey = positionRows(posKeyProj, rel, C2P, ids); // [B, H, 2L, D]
       score = skew(sd.mmul(q, posKey, false, true, false));
     }
     if (p2c) {
       Linear posQueryProj = config.shareAttKey() ? qProj : Linear.load(p, pre + "pos_query_proj", true);
-      SDVariable posQuery = positionRows(posQueryProj.forward(rel, 2), P2C, ids);
+      SDVariable posQuery = positionRows(posQueryProj, rel, P2C, ids);
       SDVariable t = skew(sd.mmul(k, posQuery, false, true, false)).permute(0, 1, 3, 2);
       score = score == null ? t : score.add(t);
     }
@@ -239,18 +330,29 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   /**
-   * Projected position embeddings [2span, H·D] → the rows of the fed distance order, per head and
-   * broadcast over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast; adding a
+   * Projected position embeddings {@code proj(rel)} [2span, H·D] → the rows of the fed distance order, per head
+   * and broadcast over the batch: [B, H, 2L, D] (SameDiff's batched mmul does not broadcast; adding a
    * [B, 1, 1, 1] zero is much cheaper than its tile op).
    */
-  private SDVariable positionRows(SDVariable projected, String rowsName, SDVariable ids) {
+  private SDVariable positionRows(Linear proj, SDVariable rel, String rowsName, SDVariable ids) {
     SDVariable rows = rowInputs.computeIfAbsent(rowsName, n -> sd.placeHolder(n, DataType.INT, -1));
     int heads = config.numAttentionHeads();
-    SDVariable x = sd.gather(projected, rows, 0).reshape(-1, heads, config.headDim()).permute(1, 0, 2);
+    SDVariable picked = trains(proj)
+        ? proj.forward(sd.mmul(sd.oneHot(rows, 2 * span, -1, 1.0, 0.0, DataType.FLOAT), rel), 2) // differentiable
+        : sd.gather(proj.forward(rel, 2), rows, 0);
+    SDVariable x = picked.reshape(-1, heads, config.headDim()).permute(1, 0, 2);
     if (batchZeros == null) {
       batchZeros = sd.zerosLike(ids).castTo(DataType.FLOAT).get(SDIndex.all(), SDIndex.interval(0, 1)).reshape(-1, 1, 1, 1);
     }
     return sd.expandDims(x, 0).add(batchZeros);
+  }
+
+  /** Whether a position projection needs gradients: its weight or bias trains, or the rel table (or its LayerNorm). */
+  private boolean trains(Linear proj) {
+    String name = withoutPrefix(proj.name(), prefix);
+    return trainable.test(name + ".weight") || trainable.test(name + ".bias")
+        || trainable.test("encoder.rel_embeddings.weight") || trainable.test("encoder.LayerNorm.weight")
+        || trainable.test("encoder.LayerNorm.bias");
   }
 
   /**
@@ -295,6 +397,23 @@ public final class DebertaV2Model implements ForwardModel {
 
   /** One graph execution: the layers+1 hidden states of a checked batch. */
   private List<INDArray> run(TokenInputs in) {
+    Map<String, INDArray> out = Graphs.output(sd, inputs(in), hiddenStates.toArray(new String[0]));
+    List<INDArray> states = new ArrayList<>();
+    for (String n : hiddenStates) {
+      states.add(out.get(n));
+    }
+    return states;
+  }
+
+  /**
+   * The placeholder values of one batch ({@code input_ids}, {@code attention_mask} and the per-length
+   * relative-position inputs), for callers that run an extended {@link #graph()} themselves.
+   */
+  public Map<String, INDArray> inputs(INDArray inputIds, INDArray attentionMask) {
+    return inputs(TokenInputs.check(inputIds, attentionMask, vocabulary));
+  }
+
+  private Map<String, INDArray> inputs(TokenInputs in) {
     int length = in.length();
     Map<String, INDArray> feed = new LinkedHashMap<>();
     feed.put(IDS, in.ids());
@@ -315,12 +434,7 @@ public final class DebertaV2Model implements ForwardModel {
       feed.put(SKEW_END, Nd4j.createFromArray(0L, 0L, l - 1 + l * (2 * l - 1)));
       feed.put(SKEW_COLS, Nd4j.createFromArray(0L, 0L, 0L, l));
     }
-    Map<String, INDArray> out = Graphs.output(sd, feed, hiddenStates.toArray(new String[0]));
-    List<INDArray> states = new ArrayList<>();
-    for (String n : hiddenStates) {
-      states.add(out.get(n));
-    }
-    return states;
+    return feed;
   }
 
   private synchronized INDArray[] positionRows(int length) {

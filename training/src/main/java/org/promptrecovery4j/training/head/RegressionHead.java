@@ -256,7 +256,7 @@ public final class RegressionHead {
   }
 
   /** {@code running = (1 - momentum) * running + momentum * batch}, with the unbiased variance, as PyTorch does. */
-  private void updateRunningStats(INDArray mean, INDArray biasedVar, long n) {
+  void updateRunningStats(INDArray mean, INDArray biasedVar, long n) {
     float m = (float) BN_MOMENTUM;
     float keep = (float) (1 - BN_MOMENTUM);
     runningMean.muli(keep).addi(mean.mul(m));
@@ -276,12 +276,7 @@ public final class RegressionHead {
     for (String n : PARAMETERS) {
       p.put(n, sd.var(n, parameters.get(n)));
     }
-    SDVariable h = linear(sd, x, p.get(W0), p.get(B0)).rename("h");
-    SDVariable mean = h.mean("batch_mean", false, 0);
-    SDVariable d = h.sub(mean);
-    SDVariable var = d.mul(d).mean("batch_var", false, 0);
-    SDVariable norm = d.mul(sd.math.rsqrt(var.add(BN_EPS)));
-    SDVariable pred = head(sd, norm, p);
+    SDVariable pred = trainingForward(sd, x, p);
     sd.setLossVariables(loss.build(sd, pred, y).rename("loss"));
     org.promptrecovery4j.training.GradFunctions.ensure(sd);
     for (String n : PARAMETERS) {
@@ -290,6 +285,19 @@ public final class RegressionHead {
     trainGraph = sd;
     trainLoss = loss;
     return sd;
+  }
+
+  /**
+   * The training-mode forward from features {@code x} with the parameter variables {@code p}; names the first
+   * Linear's output {@code h} and the BatchNorm batch statistics {@code batch_mean} and {@code batch_var} (biased).
+   */
+  static SDVariable trainingForward(SameDiff sd, SDVariable x, Map<String, SDVariable> p) {
+    SDVariable h = linear(sd, x, p.get(W0), p.get(B0)).rename("h");
+    SDVariable mean = h.mean("batch_mean", false, 0);
+    SDVariable d = h.sub(mean);
+    SDVariable var = d.mul(d).mean("batch_var", false, 0);
+    SDVariable norm = d.mul(sd.math.rsqrt(var.add(BN_EPS)));
+    return head(sd, norm, p);
   }
 
   /** The eval graph: parameters and running statistics are placeholders, fed the current arrays each call. */
