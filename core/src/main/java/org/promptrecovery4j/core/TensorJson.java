@@ -180,8 +180,19 @@ public final class TensorJson {
     return result;
   }
 
+  /**
+   * One tensor object ({@code {"shape", "dtype", "data"}}) of an already parsed JSON tree, with the checks of
+   * {@link #read}; {@code where} names it in errors (e.g. the file and the key path).
+   */
+  public static INDArray tensor(JsonNode n, String where) {
+    return readTensor(where, n);
+  }
+
   private static INDArray readTensor(Path file, String name, JsonNode n) {
-    String where = file + ": tensor '" + name + "'";
+    return readTensor(file + ": tensor '" + name + "'", n);
+  }
+
+  private static INDArray readTensor(String where, JsonNode n) {
     JsonNode shapeNode = n.get("shape");
     JsonNode data = n.get("data");
     if (shapeNode == null || !shapeNode.isArray() || data == null) {

@@ -42,28 +42,7 @@ class LoraAdapterTest {
 
   /** A tensor of the fixture's tensor JSON ({"shape", "data"}) as float32. */
   static INDArray read(JsonNode t) {
-    long[] shape = new long[t.get("shape").size()];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = t.get("shape").get(i).asLong();
-    }
-    java.util.List<Float> values = new java.util.ArrayList<>();
-    java.util.ArrayDeque<JsonNode> stack = new java.util.ArrayDeque<>();
-    stack.push(t.get("data"));
-    while (!stack.isEmpty()) {
-      JsonNode n = stack.pop();
-      if (n.isArray()) {
-        for (int i = n.size() - 1; i >= 0; i--) {
-          stack.push(n.get(i));
-        }
-      } else {
-        values.add((float) n.asDouble());
-      }
-    }
-    float[] f = new float[values.size()];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = values.get(i);
-    }
-    return org.nd4j.linalg.factory.Nd4j.create(f, shape, 'c');
+    return org.promptrecovery4j.core.TensorJson.tensor(t, "fixtures/lora expected.json").castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
   }
 
   /** Max |diff| over non-padded positions, relative to the largest expected logit. */

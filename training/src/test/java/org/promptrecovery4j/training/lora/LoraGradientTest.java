@@ -26,25 +26,10 @@ class LoraGradientTest {
     return Path.of(System.getProperty("pr4j.fixtures", "../fixtures"));
   }
 
+  /** The values of a tensor of the fixture's tensor JSON, row-major. */
   static float[] values(JsonNode t) {
-    java.util.List<Float> out = new java.util.ArrayList<>();
-    java.util.ArrayDeque<JsonNode> stack = new java.util.ArrayDeque<>();
-    stack.push(t.get("data"));
-    while (!stack.isEmpty()) {
-      JsonNode n = stack.pop();
-      if (n.isArray()) {
-        for (int i = n.size() - 1; i >= 0; i--) {
-          stack.push(n.get(i));
-        }
-      } else {
-        out.add((float) n.asDouble());
-      }
-    }
-    float[] f = new float[out.size()];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = out.get(i);
-    }
-    return f;
+    return TensorJson.tensor(t, "fixtures/lora expected.json").castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+        .dup('c').data().asFloat();
   }
 
   @ParameterizedTest
