@@ -3,7 +3,6 @@ package org.promptrecovery4j.core;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
@@ -328,18 +327,7 @@ public final class AtomicFiles {
       /** The test hook: flush what was written, say so, and wait to be killed. */
       private void pause() throws IOException {
         buffered.flush();
-        String marker = System.getProperty(PAUSE_MARKER_PROPERTY);
-        if (marker != null) {
-          Files.createFile(Path.of(marker));
-        }
-        try {
-          while (true) {
-            Thread.sleep(60_000);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("write of " + target + " interrupted while paused by " + PAUSE_AFTER_BYTES_PROPERTY);
-        }
+        TestHooks.pauseUntilKilled(PAUSE_MARKER_PROPERTY, "write of " + target + " (" + PAUSE_AFTER_BYTES_PROPERTY + ")");
       }
     }
   }

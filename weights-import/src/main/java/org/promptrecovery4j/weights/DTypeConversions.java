@@ -73,4 +73,46 @@ public final class DTypeConversions {
     }
     return out;
   }
+
+  /** float32 → bfloat16, round to nearest even (PyTorch's conversion); NaN stays NaN. */
+  public static short floatToBf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    if (Float.isNaN(f)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int rounding = 0x7fff + ((bits >>> 16) & 1);
+    return (short) ((bits + rounding) >>> 16);
+  }
+
+  /** float32 → IEEE half, round to nearest even, overflow to infinity, subnormals kept. */
+  public static short floatToF16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int sign = (bits >>> 16) & 0x8000;
+    int exp = (bits >>> 23) & 0xff;
+    int mant = bits & 0x7fffff;
+    if (exp == 0xff) {
+      return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+    }
+    int e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      return (short) (sign | 0x7c00);
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        return (short) sign;
+      }
+      int m = mant | 0x800000;
+      int shift = 14 - e;
+      return (short) (sign | roundShift(m, shift));
+    }
+    return (short) (sign | ((e << 10) + roundShift(mant, 13)));
+  }
+
+  /** {@code m >> shift}, rounded to nearest even (a carry may move into the exponent bits, as it should). */
+  private static int roundShift(int m, int shift) {
+    int q = m >>> shift;
+    int rem = m & ((1 << shift) - 1);
+    int half = 1 << (shift - 1);
+    return rem > half || (rem == half && (q & 1) != 0) ? q + 1 : q;
+  }
 }

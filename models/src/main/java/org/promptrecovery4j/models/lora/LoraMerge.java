@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.weights.DType;
+import org.promptrecovery4j.weights.DTypeConversions;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.SafetensorsWriter;
@@ -75,55 +76,13 @@ public final class LoraMerge {
       float v = w[i] + d[i];
       switch (t.dtype()) {
         case F32 -> out.putFloat(v);
-        case BF16 -> out.putShort(floatToBf16(v));
-        case F16 -> out.putShort(floatToF16(v));
+        case BF16 -> out.putShort(DTypeConversions.floatToBf16(v));
+        case F16 -> out.putShort(DTypeConversions.floatToF16(v));
         default -> throw new ModelFormatException(base.location() + ": " + name + " is " + t.dtype()
             + "; merging is implemented for F32, BF16 and F16 weights");
       }
     }
     return out.flip();
-  }
-
-  /** float32 → bfloat16, round to nearest even (PyTorch's conversion); NaN stays NaN. */
-  static short floatToBf16(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    if (Float.isNaN(f)) {
-      return (short) ((bits >>> 16) | 0x40);
-    }
-    int rounding = 0x7fff + ((bits >>> 16) & 1);
-    return (short) ((bits + rounding) >>> 16);
-  }
-
-  /** float32 → IEEE half, round to nearest even, overflow to infinity, subnormals kept. */
-  static short floatToF16(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    int sign = (bits >>> 16) & 0x8000;
-    int exp = (bits >>> 23) & 0xff;
-    int mant = bits & 0x7fffff;
-    if (exp == 0xff) {
-      return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
-    }
-    int e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      return (short) (sign | 0x7c00);
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        return (short) sign;
-      }
-      int m = mant | 0x800000;
-      int shift = 14 - e;
-      return (short) (sign | roundShift(m, shift));
-    }
-    return (short) (sign | ((e << 10) + roundShift(mant, 13)));
-  }
-
-  /** {@code m >> shift}, rounded to nearest even (a carry may move into the exponent bits, as it should). */
-  private static int roundShift(int m, int shift) {
-    int q = m >>> shift;
-    int rem = m & ((1 << shift) - 1);
-    int half = 1 << (shift - 1);
-    return rem > half || (rem == half && (q & 1) != 0) ? q + 1 : q;
   }
 
   /** Copies the folder's files other than weights (config, tokenizer, generation config, chat template). */

@@ -203,18 +203,18 @@ class LoraAdapterTest {
         default -> Float.intBitsToFloat(r.nextInt());
       };
       if (Float.isNaN(f)) {
-        assertThat(DTypeConversions.f16ToFloat(LoraMerge.floatToF16(f))).isNaN();
-        assertThat(DTypeConversions.bf16ToFloat(LoraMerge.floatToBf16(f))).isNaN();
+        assertThat(DTypeConversions.f16ToFloat(DTypeConversions.floatToF16(f))).isNaN();
+        assertThat(DTypeConversions.bf16ToFloat(DTypeConversions.floatToBf16(f))).isNaN();
         continue;
       }
-      assertNearest(f, DTypeConversions.f16ToFloat(LoraMerge.floatToF16(f)), true);
-      assertNearest(f, DTypeConversions.bf16ToFloat(LoraMerge.floatToBf16(f)), false);
+      assertNearest(f, DTypeConversions.f16ToFloat(DTypeConversions.floatToF16(f)), true);
+      assertNearest(f, DTypeConversions.bf16ToFloat(DTypeConversions.floatToBf16(f)), false);
     }
   }
 
   /** {@code got} is a representable value nearest to {@code f} (ties to an even mantissa). */
   static void assertNearest(float f, float got, boolean f16) {
-    short bits = f16 ? LoraMerge.floatToF16(got) : LoraMerge.floatToBf16(got);
+    short bits = f16 ? DTypeConversions.floatToF16(got) : DTypeConversions.floatToBf16(got);
     float down = f16 ? DTypeConversions.f16ToFloat((short) (bits - 1)) : DTypeConversions.bf16ToFloat((short) (bits - 1));
     float up = f16 ? DTypeConversions.f16ToFloat((short) (bits + 1)) : DTypeConversions.bf16ToFloat((short) (bits + 1));
     if (Float.isInfinite(got) || got == 0) {

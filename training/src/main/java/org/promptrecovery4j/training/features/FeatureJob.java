@@ -163,17 +163,6 @@ public final class FeatureJob {
   }
 
   private static void pauseForTest() throws IOException {
-    String marker = System.getProperty(PAUSE_MARKER_PROPERTY);
-    if (marker != null) {
-      Files.createFile(Path.of(marker));
-    }
-    try {
-      while (true) {
-        Thread.sleep(60_000);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("features paused by " + PAUSE_AFTER_BATCHES_PROPERTY);
-    }
+    org.promptrecovery4j.core.TestHooks.pauseUntilKilled(PAUSE_MARKER_PROPERTY, "features (" + PAUSE_AFTER_BATCHES_PROPERTY + ")");
   }
 }

@@ -20,6 +20,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.core.NpyReader;
+import org.promptrecovery4j.evaluation.SharpenedCosine;
+import org.promptrecovery4j.training.Shuffling;
 import org.promptrecovery4j.training.TensorMap;
 import org.promptrecovery4j.training.optim.AdamW;
 import org.promptrecovery4j.training.optim.GradClipping;
@@ -192,23 +194,11 @@ public final class HeadTrainer {
       int[] chunk = Arrays.copyOfRange(rows, from, Math.min(rows.length, from + 256));
       float[][] pred = head.predict(Nd4j.createFromArray(pick(x, chunk))).toFloatMatrix();
       for (int i = 0; i < chunk.length; i++) {
-        double c = cosine(pred[i], y[chunk[i]]);
+        double c = SharpenedCosine.cosine(pred[i], y[chunk[i]]);
         sum += c * c * c;
       }
     }
     return sum / rows.length;
-  }
-
-  static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += (double) a[i] * b[i];
-      na += (double) a[i] * a[i];
-      nb += (double) b[i] * b[i];
-    }
-    return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
   }
 
   /** The mutable position of a run. */
@@ -324,7 +314,7 @@ public final class HeadTrainer {
       return train;
     }
     int[] p = train.clone();
-    shuffle(p, new Random(o.seed() + epoch));
+    Shuffling.shuffle(p, new Random(o.seed() + epoch));
     return p;
   }
 
@@ -333,7 +323,7 @@ public final class HeadTrainer {
     int[] all = new int[n];
     Arrays.setAll(all, i -> i);
     if (o.shuffle() && o.valFraction() > 0) {
-      shuffle(all, new Random(o.seed()));
+      Shuffling.shuffle(all, new Random(o.seed()));
     }
     int nVal = (int) Math.ceil(o.valFraction() * n);
     if (o.valFraction() > 0 && nVal >= n) {
@@ -401,15 +391,6 @@ public final class HeadTrainer {
       out[i] = m[rows[i]];
     }
     return out;
-  }
-
-  private static void shuffle(int[] a, Random r) {
-    for (int i = a.length - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
   }
 
   private static void putNumber(ObjectNode n, String key, double v) {

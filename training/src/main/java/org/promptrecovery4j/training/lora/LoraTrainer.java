@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.core.Progress;
@@ -78,7 +77,7 @@ public final class LoraTrainer {
 
   /** Trains (or resumes) into {@code output} on the causal LM of {@code model} (a HF folder or llama2.c file). */
   public static Result train(Path model, List<LoraExamples.Example> examples, Path output, Options o) throws IOException {
-    int[] order = shuffled(examples.size(), o.seed());
+    int[] order = org.promptrecovery4j.training.Shuffling.permutation(examples.size(), o.seed());
     int nVal = (int) Math.round(examples.size() * o.valFraction());
     if (examples.size() - nVal < 1) {
       throw new IllegalArgumentException("no training example left after holding out " + nVal);
@@ -124,7 +123,7 @@ public final class LoraTrainer {
   }
 
   private static double epoch(LoraTraining t, CausalLmLoss loss, List<LoraExamples.Example> train, Options o, int epoch) {
-    int[] order = shuffled(train.size(), o.seed() * 31 + epoch);
+    int[] order = org.promptrecovery4j.training.Shuffling.permutation(train.size(), o.seed() * 31 + epoch);
     int batches = (train.size() + o.batchSize() - 1) / o.batchSize();
     double sum = 0;
     List<String> names = t.parameterNames();
@@ -206,21 +205,6 @@ public final class LoraTrainer {
       }
       return n;
     }
-  }
-
-  private static int[] shuffled(int n, long seed) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    Random r = new Random(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int tmp = p[i];
-      p[i] = p[j];
-      p[j] = tmp;
-    }
-    return p;
   }
 
   private static LoraAdapter resume(Path file, Options o, LoraConfig config, List<Epoch> history, Map<String, Long> steps,

@@ -59,7 +59,7 @@ class RealDataHeadTest {
     float[][] y = targets.toArray(new float[0][]);
     int[] order = new int[x.length];
     Arrays.setAll(order, i -> i);
-    shuffle(order, new Random(0));
+    org.promptrecovery4j.training.Shuffling.shuffle(order, new Random(0));
 
     double sumHead = 0;
     double sumMean = 0;
@@ -83,8 +83,8 @@ class RealDataHeadTest {
       double scsHead = 0;
       double scsMean = 0;
       for (int i = 0; i < test.length; i++) {
-        scsHead += Math.pow(HeadTrainer.cosine(pred[i], y[test[i]]), 3);
-        scsMean += Math.pow(HeadTrainer.cosine(mean, y[test[i]]), 3);
+        scsHead += Math.pow(org.promptrecovery4j.evaluation.SharpenedCosine.cosine(pred[i], y[test[i]]), 3);
+        scsMean += Math.pow(org.promptrecovery4j.evaluation.SharpenedCosine.cosine(mean, y[test[i]]), 3);
       }
       System.out.printf(Locale.ROOT, "fold %d: head SCS %.4f, mean-embedding SCS %.4f (%d held-out prompts)%n", f,
           scsHead / test.length, scsMean / test.length, test.length);
@@ -113,12 +113,4 @@ class RealDataHeadTest {
     return out;
   }
 
-  private static void shuffle(int[] a, Random r) {
-    for (int i = a.length - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
 }

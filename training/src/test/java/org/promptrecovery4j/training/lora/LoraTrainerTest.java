@@ -130,17 +130,7 @@ class LoraTrainerTest {
 
   static List<LoraExamples.Example> heldOut(List<LoraExamples.Example> data, LoraTrainer.Options o) {
     int n = (int) Math.round(data.size() * o.valFraction());
-    int[] p = new int[data.size()];
-    for (int i = 0; i < p.length; i++) {
-      p[i] = i;
-    }
-    Random r = new Random(o.seed());
-    for (int i = p.length - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
+    int[] p = org.promptrecovery4j.training.Shuffling.permutation(data.size(), o.seed());
     List<LoraExamples.Example> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       out.add(data.get(p[i]));
