@@ -45,6 +45,10 @@ public final class TrainLoraCommand implements Callable<Integer> {
   @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha; scaling alpha / r (default ${DEFAULT-VALUE})")
   double alpha;
 
+  @Option(names = "--lora-dropout", defaultValue = "0.05", description = "dropout on each adapted layer's input in"
+      + " training, PEFT's lora_dropout (default ${DEFAULT-VALUE}; 0 = off)")
+  double loraDropout;
+
   @Option(names = "--lr", defaultValue = "2e-4", description = "AdamW learning rate (default ${DEFAULT-VALUE})")
   double lr;
 
@@ -81,7 +85,8 @@ public final class TrainLoraCommand implements Callable<Integer> {
     List<LoraExamples.Example> examples = LoraExamples.read(data, codec, eos, maxLength);
     List<String> targets = targetModules != null ? targetModules : defaultTargets(model);
     LoraTrainer.Result res = LoraTrainer.train(model, examples, output, new LoraTrainer.Options(targets, r, alpha,
-        new AdamW.Settings(lr, 0.9, 0.999, 1e-8, weightDecay), maxGradNorm, epochs, batchSize, gradAccum, seed, valFraction));
+        new AdamW.Settings(lr, 0.9, 0.999, 1e-8, weightDecay), maxGradNorm, epochs, batchSize, gradAccum, seed, valFraction,
+        loraDropout));
     LoraTrainer.Epoch last = res.epochs().get(res.epochs().size() - 1);
     System.err.printf(Locale.ROOT, "wrote %s (epoch %d: train loss %.4f%s)%n", output, last.epoch(), last.trainLoss(),
         Double.isNaN(last.valLoss()) ? "" : String.format(Locale.ROOT, ", held-out loss %.4f", last.valLoss()));

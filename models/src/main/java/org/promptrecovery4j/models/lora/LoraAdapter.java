@@ -28,6 +28,11 @@ import org.promptrecovery4j.weights.WeightSource;
  * <p>Tensor names are PEFT's: {@code base_model.model.<module>.lora_A.weight} ([r, in]) and
  * {@code ...lora_B.weight} ([out, r]). The modules are taken from the tensors; every one must be a linear layer
  * of the model ({@link #checkAllUsed} after the model is built), with matching sizes.
+ *
+ * <p>Dropout ({@code lora_dropout} > 0) acts only in graphs built {@link #trainable()}: PEFT's training-mode
+ * {@code lora_B(lora_A(dropout(x)))}, the mask fed as a placeholder per module ({@link #dropoutFeed}), because
+ * M2.1's random ops either cannot be seeded from Java or have no gradient. Such a graph must be fed a mask for
+ * every adapted module: {@link #dropoutFeed(long, long)} in training, {@link #noDropoutFeed()} in evaluation.
  */
 public final class LoraAdapter {
 
@@ -45,6 +50,8 @@ public final class LoraAdapter {
   private final Map<String, Module> modules;
   private final Set<String> used = new LinkedHashSet<>();
   private boolean trainable;
+  /** The activations' type where the masks multiply them (set as the graph is built). */
+  private org.nd4j.linalg.api.buffer.DataType maskType = org.nd4j.linalg.api.buffer.DataType.FLOAT;
   /** For a fresh adapter: initialises the modules as the graph meets them; null for a loaded one. */
   private final java.util.Random init;
 
@@ -175,6 +182,51 @@ public final class LoraAdapter {
     return this;
   }
 
+  /** The placeholder name of a module's dropout mask in a trainable graph with dropout. */
+  public static String dropoutMaskName(String module) {
+    return PREFIX + module + ".lora_dropout.mask";
+  }
+
+  /** Whether trainable graphs of this adapter have dropout masks to feed. */
+  public boolean hasDropout() {
+    return trainable && config.loraDropout() > 0;
+  }
+
+  /**
+   * Training-mode dropout masks for a pass over {@code rows} flattened tokens (batch × length): per module
+   * [rows, in], each element 0 with probability p and 1/(1−p) otherwise, drawn from {@code seed} and the module's
+   * position (the same seed gives the same masks). Empty without dropout.
+   */
+  public Map<String, INDArray> dropoutFeed(long rows, long seed) {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    if (!hasDropout()) {
+      return out;
+    }
+    double p = config.loraDropout();
+    int i = 0;
+    for (Module m : modules.values()) {
+      long moduleSeed = seed * 0x9E3779B97F4A7C15L + (++i) * 0xBF58476D1CE4E5B9L;
+      org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(moduleSeed);
+      try (INDArray u = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, rows, m.a().size(1))) {
+        INDArray keep = u.gte(p);
+        out.put(dropoutMaskName(m.name()), keep.castTo(maskType).muli(1.0 / (1.0 - p)));
+        keep.close();
+      }
+    }
+    return out;
+  }
+
+  /** Evaluation-mode masks: ones [1, in] per module (broadcast over the rows), so dropout does nothing. */
+  public Map<String, INDArray> noDropoutFeed() {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    if (hasDropout()) {
+      for (Module m : modules.values()) {
+        out.put(dropoutMaskName(m.name()), org.nd4j.linalg.factory.Nd4j.ones(maskType, 1, m.a().size(1)));
+      }
+    }
+    return out;
+  }
+
   /** The graph names of the adapter's tensors, in module order: A then B of each module. */
   public List<String> parameterNames() {
     List<String> out = new java.util.ArrayList<>();
@@ -229,7 +281,12 @@ public final class LoraAdapter {
     String bn = PREFIX + m.name() + ".lora_B.weight";
     SDVariable a = trainable ? sd.var(an, m.a()) : sd.constant(an, m.a());
     SDVariable b = trainable ? sd.var(bn, m.b()) : sd.constant(bn, m.b());
-    return sd.mmul(sd.mmul(x2d, a, false, true, false), b, false, true, false).mul(m.scaling());
+    SDVariable x = x2d;
+    if (hasDropout()) {
+      maskType = x2d.dataType();
+      x = x2d.mul(sd.placeHolder(dropoutMaskName(m.name()), maskType, -1, layer.inFeatures()));
+    }
+    return sd.mmul(sd.mmul(x, a, false, true, false), b, false, true, false).mul(m.scaling());
   }
 
   /**

@@ -27,6 +27,14 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
     return new LoraConfig(r, loraAlpha, false, List.copyOf(targetModules), false, 0, "");
   }
 
+  /** This config with PEFT's {@code lora_dropout} set to {@code p} (in [0, 1)). */
+  public LoraConfig withDropout(double p) {
+    if (!(p >= 0 && p < 1)) {
+      throw new IllegalArgumentException("lora_dropout must be in [0, 1), is " + p);
+    }
+    return new LoraConfig(r, loraAlpha, useRslora, targetModules, targetIsRegex, p, baseModelNameOrPath);
+  }
+
   /** PEFT's scaling of {@code B A x} for a module of rank {@code rank}: alpha / r, or alpha / sqrt(r) with rsLoRA. */
   public double scaling(int rank) {
     return useRslora ? loraAlpha / Math.sqrt(rank) : loraAlpha / rank;

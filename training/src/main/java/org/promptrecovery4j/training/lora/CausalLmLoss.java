@@ -1,10 +1,13 @@
 package org.promptrecovery4j.training.lora;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -56,25 +59,41 @@ public final class CausalLmLoss {
 
   /** Loss and gradients of {@code variables} on one batch. */
   public Pass lossAndGradients(INDArray inputIds, INDArray attentionMask, int[][] labels, Collection<String> variables) {
+    return lossAndGradients(inputIds, attentionMask, labels, variables, Map.of());
+  }
+
+  /**
+   * Loss and gradients of {@code variables} on one batch, from one forward and one backward pass; {@code extraFeed}
+   * adds placeholders the graph has beside the model's inputs (e.g. {@link
+   * org.promptrecovery4j.models.lora.LoraAdapter#dropoutFeed LoRA dropout masks}).
+   */
+  public Pass lossAndGradients(INDArray inputIds, INDArray attentionMask, int[][] labels, Collection<String> variables,
+      Map<String, INDArray> extraFeed) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, model.vocabulary());
     Map<String, INDArray> feed = new LinkedHashMap<>(model.fullSequenceFeed(in));
-    int labelled = targets(labels, in, feed);
+    targets(labels, in, feed);
+    feed.putAll(extraFeed);
     SameDiff sd = model.graph();
     org.promptrecovery4j.training.GradFunctions.ensure(sd);
-    Map<String, INDArray> grads = sd.calculateGradients(feed, variables);
-    double value = sd.output(feed, loss.name()).get(loss.name()).getDouble(0);
+    OutAndGrad r = sd.calculateGradientsAndOutputs(feed, List.of(loss.name()), new ArrayList<>(variables));
     Map<String, INDArray> out = new LinkedHashMap<>();
     for (String v : variables) {
-      out.put(v, grads.get(v));
+      out.put(v, r.getGradients().get(v));
     }
-    return new Pass(value, out);
+    return new Pass(r.getOutputs().get(loss.name()).getDouble(0), out);
   }
 
   /** The loss alone (a forward pass; e.g. held-out loss). */
   public double loss(INDArray inputIds, INDArray attentionMask, int[][] labels) {
+    return loss(inputIds, attentionMask, labels, Map.of());
+  }
+
+  /** The loss alone, with extra placeholders as in {@link #lossAndGradients(INDArray, INDArray, int[][], Collection, Map)}. */
+  public double loss(INDArray inputIds, INDArray attentionMask, int[][] labels, Map<String, INDArray> extraFeed) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, model.vocabulary());
     Map<String, INDArray> feed = new LinkedHashMap<>(model.fullSequenceFeed(in));
     targets(labels, in, feed);
+    feed.putAll(extraFeed);
     return model.graph().output(feed, loss.name()).get(loss.name()).getDouble(0);
   }
 

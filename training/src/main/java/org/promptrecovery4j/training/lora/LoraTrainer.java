@@ -21,7 +21,6 @@ import org.promptrecovery4j.models.lora.LoraAdapter;
 import org.promptrecovery4j.models.lora.LoraConfig;
 import org.promptrecovery4j.training.TensorMap;
 import org.promptrecovery4j.training.optim.AdamW;
-import org.promptrecovery4j.training.optim.GradClipping;
 import org.promptrecovery4j.weights.SafetensorsFile;
 import org.promptrecovery4j.weights.SafetensorsWriter;
 
@@ -47,8 +46,11 @@ public final class LoraTrainer {
 
   /** The run's settings. */
   public record Options(List<String> targetModules, int r, double alpha, AdamW.Settings adam, double maxGradNorm,
-      int epochs, int batchSize, int gradAccum, long seed, double valFraction) {
+      int epochs, int batchSize, int gradAccum, long seed, double valFraction, double loraDropout) {
     public Options {
+      if (!(loraDropout >= 0 && loraDropout < 1)) {
+        throw new IllegalArgumentException("lora_dropout must be in [0, 1), is " + loraDropout);
+      }
       if (epochs < 1 || batchSize < 1 || gradAccum < 1) {
         throw new IllegalArgumentException("epochs, batch size and gradient accumulation must be at least 1");
       }
@@ -63,7 +65,7 @@ public final class LoraTrainer {
       n.put("r", r).put("alpha", alpha).put("lr", adam.lr()).put("beta1", adam.beta1()).put("beta2", adam.beta2())
           .put("eps", adam.eps()).put("weight_decay", adam.weightDecay()).put("max_grad_norm", maxGradNorm)
           .put("epochs", epochs).put("batch_size", batchSize).put("grad_accum", gradAccum).put("seed", seed)
-          .put("val_fraction", valFraction);
+          .put("val_fraction", valFraction).put("lora_dropout", loraDropout);
       return n;
     }
   }
@@ -94,21 +96,21 @@ public final class LoraTrainer {
     LoraAdapter adapter;
     Map<String, Long> steps = new LinkedHashMap<>();
     Map<String, INDArray[]> moments = new LinkedHashMap<>();
-    LoraConfig config = new LoraConfig(o.r(), o.alpha(), false, o.targetModules(), false, 0, model.toString());
+    LoraConfig config = new LoraConfig(o.r(), o.alpha(), false, o.targetModules(), false, o.loraDropout(),
+        model.toString());
     if (resumed) {
       adapter = resume(stateFile, o, config, history, steps, moments);
     } else {
       adapter = LoraAdapter.fresh(config, o.seed());
     }
     try (CausalLM lm = adapter.trainable().loadOnto(model, DecoderOptions.defaults())) {
-      LoraTraining t = new LoraTraining(lm, adapter, o.adam(), 0);
+      LoraTraining t = new LoraTraining(lm, adapter, o.adam(), o.maxGradNorm());
       if (resumed) {
         t.optimiser().loadState(steps, moments);
       }
-      CausalLmLoss loss = new CausalLmLoss(lm);
       for (int epoch = history.size() + 1; epoch <= o.epochs(); epoch++) {
-        double trainLoss = epoch(t, loss, train, o, epoch);
-        double valLoss = val.isEmpty() ? Double.NaN : evaluate(loss, val, o.batchSize());
+        double trainLoss = epoch(t, train, o, epoch);
+        double valLoss = val.isEmpty() ? Double.NaN : evaluate(t::loss, val, o.batchSize());
         history.add(new Epoch(epoch, trainLoss, valLoss));
         System.err.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f%s%n", epoch, o.epochs(), trainLoss,
             val.isEmpty() ? "" : String.format(Locale.ROOT, ", held-out loss %.4f", valLoss));
@@ -122,11 +124,10 @@ public final class LoraTrainer {
     return new Result(history, resumed);
   }
 
-  private static double epoch(LoraTraining t, CausalLmLoss loss, List<LoraExamples.Example> train, Options o, int epoch) {
+  private static double epoch(LoraTraining t, List<LoraExamples.Example> train, Options o, int epoch) {
     int[] order = org.promptrecovery4j.training.Shuffling.permutation(train.size(), o.seed() * 31 + epoch);
     int batches = (train.size() + o.batchSize() - 1) / o.batchSize();
     double sum = 0;
-    List<String> names = t.parameterNames();
     try (Progress progress = Progress.start("epoch " + epoch, batches, Progress.Unit.ITEMS)) {
       Map<String, INDArray> acc = null;
       int inGroup = 0;
@@ -136,15 +137,14 @@ public final class LoraTrainer {
           batch.add(train.get(order[i]));
         }
         Batch x = Batch.of(batch);
-        CausalLmLoss.Pass pass = loss.lossAndGradients(x.ids(), x.mask(), x.labels(), names);
+        // the dropout masks of a batch are a function of (seed, epoch, batch): a resumed run draws the same ones
+        long dropoutSeed = (o.seed() * 1_000_003L + epoch) * 1_000_003L + b;
+        CausalLmLoss.Pass pass = t.forwardBackward(x.ids(), x.mask(), x.labels(), dropoutSeed);
         sum += pass.loss();
-        acc = accumulate(acc, pass.gradients(), 1.0 / o.gradAccum());
+        acc = LoraTraining.accumulate(acc, pass.gradients(), 1.0 / o.gradAccum());
         inGroup++;
         if (inGroup == o.gradAccum() || b == batches - 1) {
-          if (o.maxGradNorm() > 0) {
-            GradClipping.clipGradNorm(acc.values(), o.maxGradNorm());
-          }
-          t.optimiser().step(t.parameters(), acc);
+          t.apply(acc);
           acc = null;
           inGroup = 0;
         }
@@ -154,23 +154,20 @@ public final class LoraTrainer {
     return sum / batches;
   }
 
-  private static Map<String, INDArray> accumulate(Map<String, INDArray> acc, Map<String, INDArray> grads, double scale) {
-    Map<String, INDArray> out = acc == null ? new LinkedHashMap<>() : acc;
-    grads.forEach((n, g) -> {
-      INDArray s = g.mul(scale);
-      out.merge(n, s, (a, b) -> a.addi(b));
-    });
-    return out;
+  /** A batch's mean loss over its labelled tokens: {@link LoraTraining#loss} or {@link CausalLmLoss#loss}. */
+  @FunctionalInterface
+  public interface BatchLoss {
+    double loss(INDArray inputIds, INDArray attentionMask, int[][] labels);
   }
 
-  /** Mean loss over the labelled tokens of {@code examples}. */
-  public static double evaluate(CausalLmLoss loss, List<LoraExamples.Example> examples, int batchSize) {
+  /** Mean loss over the labelled tokens of {@code examples} (LoraTraining's loss: evaluation mode, no dropout). */
+  public static double evaluate(BatchLoss t, List<LoraExamples.Example> examples, int batchSize) {
     double weighted = 0;
     long tokens = 0;
     for (int start = 0; start < examples.size(); start += batchSize) {
       Batch x = Batch.of(examples.subList(start, Math.min(examples.size(), start + batchSize)));
       int n = x.labelledTokens();
-      weighted += loss.loss(x.ids(), x.mask(), x.labels()) * n;
+      weighted += t.loss(x.ids(), x.mask(), x.labels()) * n;
       tokens += n;
     }
     return weighted / tokens;

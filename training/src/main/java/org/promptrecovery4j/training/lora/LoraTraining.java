@@ -20,6 +20,8 @@ import org.promptrecovery4j.training.optim.GradClipping;
  * Trains a LoRA adapter on a causal LM: each step is HF's causal-LM loss on one batch ({@link CausalLmLoss}), the
  * gradients of the adapter's A and B (the base weights are graph constants and get neither gradients nor optimiser
  * state), optional gradient-norm clipping, and one {@link AdamW} step that updates the graph's variables in place.
+ * With {@code lora_dropout} > 0 each pass draws fresh dropout masks from the pass's seed ({@link
+ * LoraAdapter#dropoutFeed}), as PEFT's training mode does; {@link #loss} evaluates without dropout.
  * {@link #save} writes the adapter in PEFT's format, so PEFT loads it.
  */
 public final class LoraTraining {
@@ -35,10 +37,6 @@ public final class LoraTraining {
    * @param maxGradNorm clip the gradients' total L2 norm to this (0 = no clipping)
    */
   public LoraTraining(CausalLM model, LoraAdapter adapter, AdamW.Settings settings, double maxGradNorm) {
-    if (adapter.config().loraDropout() > 0) {
-      throw new IllegalArgumentException(adapter.dir() + ": lora_dropout " + adapter.config().loraDropout()
-          + " is not implemented for training (it is for inference, where it does nothing); train with 0");
-    }
     this.model = model;
     this.adapter = adapter;
     this.loss = new CausalLmLoss(model);
@@ -64,16 +62,64 @@ public final class LoraTraining {
     return out;
   }
 
-  /** One optimiser step on a batch ({@code labels}: ids to predict, -100 ignored); returns the loss before it. */
+  /**
+   * One optimiser step on a batch ({@code labels}: ids to predict, -100 ignored), dropout masks drawn from the
+   * optimiser's step count; returns the loss before it.
+   */
   public double step(INDArray inputIds, INDArray attentionMask, int[][] labels) {
-    CausalLmLoss.Pass pass = loss.lossAndGradients(inputIds, attentionMask, labels, adapter.parameterNames());
-    if (maxGradNorm > 0) {
-      GradClipping.clipGradNorm(pass.gradients().values(), maxGradNorm);
-    }
-    optimiser.step(parameters(), pass.gradients());
-    pass.gradients().values().forEach(INDArray::close);
-    collectIfGrown();
+    long seed = optimiser.state().values().stream().mapToLong(AdamW.ParamState::step).max().orElse(0);
+    CausalLmLoss.Pass pass = forwardBackward(inputIds, attentionMask, labels, seed);
+    apply(pass.gradients());
     return pass.loss();
+  }
+
+  /**
+   * The loss and the adapter's gradients on one batch in training mode; with dropout, the masks come from
+   * {@code dropoutSeed} (the same seed, the same masks). The gradients are the caller's: pass them to
+   * {@link #apply} or {@link #accumulate}.
+   */
+  public CausalLmLoss.Pass forwardBackward(INDArray inputIds, INDArray attentionMask, int[][] labels, long dropoutSeed) {
+    Map<String, INDArray> masks = adapter.dropoutFeed(inputIds.length(), dropoutSeed);
+    try {
+      return loss.lossAndGradients(inputIds, attentionMask, labels, adapter.parameterNames(), masks);
+    } finally {
+      masks.values().forEach(INDArray::close);
+    }
+  }
+
+  /** {@code into} += {@code scale} × {@code gradients} (a new map when {@code into} is null); closes {@code gradients}. */
+  public static Map<String, INDArray> accumulate(Map<String, INDArray> into, Map<String, INDArray> gradients, double scale) {
+    Map<String, INDArray> out = into == null ? new LinkedHashMap<>() : into;
+    gradients.forEach((n, g) -> {
+      INDArray acc = out.get(n);
+      if (acc == null) {
+        out.put(n, g.mul(scale));
+      } else {
+        acc.addi(g.mul(scale));
+      }
+      g.close();
+    });
+    return out;
+  }
+
+  /** Clips (if set), takes one AdamW step with {@code gradients} and closes them. */
+  public void apply(Map<String, INDArray> gradients) {
+    if (maxGradNorm > 0) {
+      GradClipping.clipGradNorm(gradients.values(), maxGradNorm);
+    }
+    optimiser.step(parameters(), gradients);
+    gradients.values().forEach(INDArray::close);
+    collectIfGrown();
+  }
+
+  /** The loss on a batch in evaluation mode (no dropout). */
+  public double loss(INDArray inputIds, INDArray attentionMask, int[][] labels) {
+    Map<String, INDArray> ones = adapter.noDropoutFeed();
+    try {
+      return loss.loss(inputIds, attentionMask, labels, ones);
+    } finally {
+      ones.values().forEach(INDArray::close);
+    }
   }
 
   private long baselineBytes = -1;

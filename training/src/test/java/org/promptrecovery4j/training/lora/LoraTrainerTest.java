@@ -47,7 +47,7 @@ class LoraTrainerTest {
 
   static LoraTrainer.Options options(int epochs, double lr) {
     return new LoraTrainer.Options(List.of("q_proj", "k_proj", "v_proj", "o_proj"), 4, 8,
-        new AdamW.Settings(lr, 0.9, 0.999, 1e-8, 0.0), 1.0, epochs, 4, 2, 3, 0.25);
+        new AdamW.Settings(lr, 0.9, 0.999, 1e-8, 0.0), 1.0, epochs, 4, 2, 3, 0.25, 0.1);
   }
 
   @Test
@@ -114,12 +114,12 @@ class LoraTrainerTest {
     Assumptions.assumeTrue(Files.isRegularFile(ckpt), "skipped: " + ckpt + " is absent");
     List<LoraExamples.Example> data = doubled(50, 12, 3, 512, 7, 1);
     LoraTrainer.Options o = new LoraTrainer.Options(List.of("q_proj", "k_proj", "v_proj", "o_proj"), 8, 16,
-        new AdamW.Settings(2e-2, 0.9, 0.999, 1e-8, 0.0), 1.0, 5, 8, 1, 11, 0.2);
+        new AdamW.Settings(2e-2, 0.9, 0.999, 1e-8, 0.0), 1.0, 5, 8, 1, 11, 0.2, 0.0);
     double before;
     try (CausalLM base = org.promptrecovery4j.models.Models.loadCausalLM(ckpt, DecoderOptions.defaults())) {
       // the held-out split of LoraTrainer: the first 20 % of a seeded permutation
       List<LoraExamples.Example> val = heldOut(data, o);
-      before = LoraTrainer.evaluate(new CausalLmLoss(base), val, 8);
+      before = LoraTrainer.evaluate(new CausalLmLoss(base)::loss, val, 8);
     }
     LoraTrainer.Result r = LoraTrainer.train(ckpt, data, tmp.resolve("adapter"), o);
     double after = r.epochs().get(r.epochs().size() - 1).valLoss();
