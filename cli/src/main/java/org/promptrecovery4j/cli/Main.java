@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       TrainLoraCommand.class,
       TrainHeadCommand.class,
       PredictEmbeddingCommand.class,
+      CleanCommand.class,
     })
 public final class Main implements Runnable {
 

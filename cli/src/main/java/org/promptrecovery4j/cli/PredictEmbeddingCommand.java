@@ -10,11 +10,14 @@ import picocli.CommandLine.Option;
 @Command(
     name = "predict-embedding",
     mixinStandardHelpOptions = true,
-    description = "Predict embeddings from features with a head trained by train-head (eval mode: BatchNorm running"
-        + " statistics); writes float32 .npy [N, out].")
+    description = {
+      "Predict embeddings from features with a head trained by train-head (eval mode: BatchNorm running"
+          + " statistics); writes float32 .npy [N, out].",
+      "A train-head --folds folder predicts the mean of its K fold heads' predictions (all folds must be finished)."
+    })
 public final class PredictEmbeddingCommand implements Callable<Integer> {
 
-  @Option(names = "--head", required = true, description = "train-head's output folder, or a head .safetensors")
+  @Option(names = "--head", required = true, description = "train-head's output folder (a --folds one: the mean of its fold heads), or a head .safetensors")
   Path head;
 
   @Option(names = "--features", required = true, description = "features, float32 .npy [N, in]")

@@ -3,6 +3,7 @@ package org.promptrecovery4j.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.promptrecovery4j.training.head.HeadFolds;
 import org.promptrecovery4j.training.head.HeadLoss;
 import org.promptrecovery4j.training.head.HeadTrainer;
 import org.promptrecovery4j.training.optim.AdamW;
@@ -18,7 +19,10 @@ import picocli.CommandLine.Option;
           + " (.npy [N, in]) against target embeddings (.npy [N, out]).",
       "Writes DIR/head.safetensors (PyTorch's names: head.0.weight, head.1.running_mean, ...; the best epoch by"
           + " validation SCS), DIR/head_config.json and DIR/train_state.safetensors (resumes a killed run).",
-      "With --no-shuffle and --val-fraction 0, step i of an epoch trains rows [i*B, (i+1)*B) of the files."
+      "With --no-shuffle and --val-fraction 0, step i of an epoch trains rows [i*B, (i+1)*B) of the files.",
+      "--folds K: K heads, DIR/fold-k/ (k = 0..K-1) validating on part k of the seeded permutation (file order with"
+          + " --no-shuffle) and training on the rest; DIR/folds.json (per-fold best epoch and SCS, mean, std,"
+          + " out-of-fold SCS) and, once all folds are done, DIR/oof.npy. Rerun to resume; --fold I trains one fold."
     })
 public final class TrainHeadCommand implements Callable<Integer> {
 
@@ -64,8 +68,14 @@ public final class TrainHeadCommand implements Callable<Integer> {
   @Option(names = "--loss", defaultValue = "cosine", description = "cosine, scs or mse (default ${DEFAULT-VALUE})")
   String loss;
 
-  @Option(names = "--val-fraction", defaultValue = "0.1", description = "rows held out for validation SCS, 0 = none (default ${DEFAULT-VALUE})")
-  double valFraction;
+  @Option(names = "--val-fraction", description = "rows held out for validation SCS, 0 = none (default 0.1; not with --folds)")
+  Double valFraction;
+
+  @Option(names = "--folds", description = "k-fold: train K >= 2 heads, fold k validating on part k of the rows")
+  Integer folds;
+
+  @Option(names = "--fold", description = "with --folds: train only fold I (0..K-1), e.g. one fold per machine")
+  Integer fold;
 
   @Option(names = "--dropout", defaultValue = "0", description = "dropout on the input features in training (default ${DEFAULT-VALUE})")
   double dropout;
@@ -88,8 +98,20 @@ public final class TrainHeadCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--betas takes two numbers B1,B2, got '" + betas + "'");
     }
+    if (fold != null && folds == null) {
+      throw new IllegalArgumentException("--fold " + fold + " needs --folds K");
+    }
+    double val = valFraction != null ? valFraction : folds != null ? 0 : 0.1;
     HeadTrainer.Options o = new HeadTrainer.Options(epochs, steps, batchSize, adam, maxGradNorm, HeadLoss.parse(loss),
-        valFraction, dropout, seed, hidden, !noShuffle, init);
+        val, dropout, seed, hidden, !noShuffle, init);
+    if (folds != null) {
+      HeadFolds.Result r = HeadFolds.train(features, targets, output, o, folds, fold, System.err);
+      System.err.printf(Locale.ROOT, "train-head: %d of %d folds finished%s: best validation SCS %.5f ± %.5f (mean ± std"
+          + " over folds), out-of-fold SCS %.5f%s%n", r.finished().size(), r.folds(),
+          r.missing().isEmpty() ? "" : " (missing: " + r.missing() + ")", r.meanScs(), r.stdScs(), r.oofScs(),
+          r.complete() ? "; wrote " + output.resolve(HeadFolds.OOF) : "");
+      return 0;
+    }
     HeadTrainer.Result r = HeadTrainer.train(features, targets, output, o, System.err);
     HeadTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
     System.err.printf(Locale.ROOT, "wrote %s (epoch %d%s) after %d steps%n", output.resolve(HeadTrainer.HEAD),

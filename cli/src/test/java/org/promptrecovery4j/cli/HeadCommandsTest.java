@@ -55,6 +55,55 @@ class HeadCommandsTest {
     assertThat(got).isDeepEqualTo(expected.toFloatMatrix());
   }
 
+  /** --folds 4: four fold heads, folds.json, oof.npy, and predict-embedding's mean over the fold heads. */
+  @Test
+  void kFoldTrainingAndTheMeanPrediction(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("folds");
+    CliRunner r = CliRunner.run("train-head", "--features", DIR.resolve("features.npy").toString(), "--targets",
+        DIR.resolve("targets.npy").toString(), "--output", out.toString(), "--hidden", "8", "--epochs", "2",
+        "--folds", "4", "--lr", "3e-3");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.err()).contains("fold 3 of 4: validating on 5 rows, training on 15")
+        .containsPattern("train-head: 4 of 4 folds finished: best validation SCS -?0\\.\\d{5} ± 0\\.\\d{5} \\(mean ± std over"
+            + " folds\\), out-of-fold SCS -?0\\.\\d{5}; wrote .*oof.npy");
+    for (int k = 0; k < 4; k++) {
+      assertThat(out.resolve("fold-" + k).resolve("head.safetensors")).exists();
+    }
+    assertThat(NpyReader.readFloat32(out.resolve("oof.npy"))).hasDimensions(20, 8);
+    Path pred = tmp.resolve("pred.npy");
+    CliRunner p = CliRunner.run("predict-embedding", "--head", out.toString(), "--features",
+        DIR.resolve("features.npy").toString(), "--output", pred.toString());
+    assertThat(p.exitCode()).as(p.err()).isZero();
+    INDArray x = Nd4j.createFromArray(NpyReader.readFloat32(DIR.resolve("features.npy")));
+    double[][] sum = new double[20][8];
+    for (int k = 0; k < 4; k++) {
+      float[][] one = RegressionHead.load(out.resolve("fold-" + k).resolve("head.safetensors"), 0).predict(x).toFloatMatrix();
+      for (int i = 0; i < 20; i++) {
+        for (int c = 0; c < 8; c++) {
+          sum[i][c] += one[i][c];
+        }
+      }
+    }
+    float[][] got = NpyReader.readFloat32(pred);
+    for (int i = 0; i < 20; i++) {
+      for (int c = 0; c < 8; c++) {
+        assertThat(got[i][c]).isEqualTo((float) (sum[i][c] / 4));
+      }
+    }
+
+    CliRunner both = CliRunner.run("train-head", "--features", DIR.resolve("features.npy").toString(), "--targets",
+        DIR.resolve("targets.npy").toString(), "--output", tmp.resolve("x").toString(), "--folds", "4",
+        "--val-fraction", "0.1");
+    assertThat(both.exitCode()).isEqualTo(1);
+    assertThat(both.err().strip()).startsWith("error: ").contains("--folds 4 and --val-fraction 0.1 together")
+        .doesNotContain("\n");
+    CliRunner lone = CliRunner.run("train-head", "--features", DIR.resolve("features.npy").toString(), "--targets",
+        DIR.resolve("targets.npy").toString(), "--output", tmp.resolve("x").toString(), "--fold", "1");
+    assertThat(lone.exitCode()).isEqualTo(1);
+    assertThat(lone.err()).contains("error: --fold 1 needs --folds K");
+    assertThat(tmp.resolve("x")).doesNotExist();
+  }
+
   @Test
   void badInputsEndInOneErrorLine(@TempDir Path tmp) throws Exception {
     Path targets19 = tmp.resolve("t19.npy");

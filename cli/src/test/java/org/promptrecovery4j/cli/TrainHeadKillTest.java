@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.promptrecovery4j.training.head.HeadFolds;
 import org.promptrecovery4j.training.head.HeadTrainer;
 import org.promptrecovery4j.weights.SafetensorsFile;
 
@@ -57,6 +58,60 @@ class TrainHeadKillTest {
     for (String f : List.of(HeadTrainer.STATE, HeadTrainer.HEAD)) {
       assertThat(Files.readAllBytes(killed.resolve(f))).as(f).isEqualTo(Files.readAllBytes(clean.resolve(f)));
     }
+  }
+
+  /**
+   * A 3-fold run SIGKILLed while paused (test hook) after fold 1's 2nd epoch is checkpointed: started again with the
+   * same arguments it skips fold 0, resumes fold 1, trains fold 2, and every file of the folder (folds.json, oof.npy,
+   * each fold's head, config and checkpoint) has the bytes of a run never killed.
+   */
+  @Test
+  void aKilledKFoldRunSkipsFinishedFoldsAndResumesTheOneInFlight(@TempDir Path tmp) throws Exception {
+    Path killed = tmp.resolve("killed");
+    Path marker = tmp.resolve("paused");
+    List<String> args = new ArrayList<>(List.of("train-head", "--features", DIR.resolve("features.npy").toString(),
+        "--targets", DIR.resolve("targets.npy").toString(), "--hidden", "16", "--epochs", "3", "--folds", "3",
+        "--loss", "scs", "--lr", "3e-3", "--seed", "5", "--dropout", "0.1", "--output"));
+    Process p = WriterKillTest.start(Main.class.getName(), with(args, killed), tmp.resolve("child.log"),
+        List.of("-D" + HeadTrainer.PAUSE_AFTER_EPOCHS_PROPERTY + "=5", "-D" + HeadTrainer.PAUSE_MARKER_PROPERTY + "=" + marker));
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(marker) && p.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(marker).as(Files.readString(tmp.resolve("child.log"))).exists();
+      p.destroyForcibly();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as("died of SIGKILL").isEqualTo(128 + 9);
+    } finally {
+      p.destroyForcibly();
+    }
+    assertThat(epochsDone(killed.resolve("fold-0"))).isEqualTo(3);
+    assertThat(epochsDone(killed.resolve("fold-1"))).isEqualTo(2);
+    assertThat(killed.resolve("fold-2")).doesNotExist();
+    assertThat(killed.resolve(HeadFolds.OOF)).doesNotExist();
+
+    CliRunner resumed = CliRunner.run(with(args, killed).toArray(String[]::new));
+    assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+    assertThat(resumed.err()).contains("fold 0: finished before").contains("fold 1: train-head: 13 training rows")
+        .contains("resuming after step 6, epoch 2").contains("train-head: 3 of 3 folds finished: best validation SCS");
+    Path clean = tmp.resolve("clean");
+    CliRunner once = CliRunner.run(with(args, clean).toArray(String[]::new));
+    assertThat(once.exitCode()).as(once.err()).isZero();
+    List<String> files;
+    try (var walk = Files.walk(clean)) {
+      files = walk.filter(Files::isRegularFile).map(f -> clean.relativize(f).toString()).sorted().toList();
+    }
+    assertThat(files).hasSize(3 * 3 + 2).contains(HeadFolds.FOLDS_JSON, HeadFolds.OOF);
+    for (String f : files) {
+      assertThat(Files.readAllBytes(killed.resolve(f))).as(f).isEqualTo(Files.readAllBytes(clean.resolve(f)));
+    }
+  }
+
+  static List<String> with(List<String> args, Path output) {
+    List<String> l = new ArrayList<>(args);
+    l.add(output.toString());
+    return l;
   }
 
   /** Epochs finished according to the checkpoint on disk (0 while there is none or it cannot be read yet). */

@@ -14,14 +14,24 @@ import java.util.Map;
 /**
  * RFC 4180 CSV: comma-separated, fields with commas, quotes or line breaks quoted with {@code "}, a quote
  * inside a quoted field doubled. Reading accepts CRLF and LF, a UTF-8 BOM, and a missing final newline;
- * writing uses LF line ends and quotes only where needed.
+ * a line break inside a quoted field is kept as it is in the file (CRLF stays CRLF), so a field may span
+ * several physical lines; each record knows the physical line it starts on, for errors. Writing uses LF
+ * line ends and quotes only where needed.
  */
 public final class Csv {
 
   private Csv() {}
 
-  /** A table: the header row and the data rows (each as long as the header). */
-  public record Table(List<String> header, List<List<String>> rows) {
+  /**
+   * A table: the header row, the data rows (each as long as the header) and, for each data row, the physical line
+   * of the file (1-based) it starts on.
+   */
+  public record Table(List<String> header, List<List<String>> rows, List<Long> lines) {
+
+    /** The physical line (1-based) data row {@code r} starts on. */
+    public long line(int r) {
+      return lines.get(r);
+    }
 
     /** The index of {@code column}, or an error naming the file's columns. */
     public int column(String column, Object source) {
@@ -45,46 +55,61 @@ public final class Csv {
   /** Reads a CSV file with a header row; rows of the wrong width are an error naming the line. */
   public static Table read(Path file) throws IOException {
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      List<List<String>> records;
+      List<Record> records;
       try {
-        records = parse(r, file.toString());
+        records = parseRecords(r, file.toString());
       } catch (java.nio.charset.CharacterCodingException e) {
         throw new IOException(file + ": not valid UTF-8 text (" + e + ")", e);
       }
       if (records.isEmpty()) {
         throw new IllegalArgumentException(file + ": empty CSV (no header row)");
       }
-      List<String> header = records.get(0);
-      if (!header.isEmpty() && header.get(0).startsWith("\uFEFF")) {
-        header.set(0, header.get(0).substring(1));
-      }
+      List<String> header = records.get(0).fields();
       List<List<String>> rows = new ArrayList<>();
+      List<Long> lines = new ArrayList<>();
       for (int i = 1; i < records.size(); i++) {
-        List<String> row = records.get(i);
+        List<String> row = records.get(i).fields();
         if (row.size() == 1 && row.get(0).isEmpty()) {
           continue; // blank line
         }
         if (row.size() != header.size()) {
-          throw new IllegalArgumentException(file + ": record " + (i + 1) + " has " + row.size() + " fields, the header has "
-              + header.size());
+          throw new IllegalArgumentException(file + ": line " + records.get(i).line() + ": record " + (i + 1) + " has "
+              + row.size() + " fields, the header has " + header.size());
         }
         rows.add(row);
+        lines.add(records.get(i).line());
       }
-      return new Table(List.copyOf(header), rows);
+      return new Table(List.copyOf(header), rows, List.copyOf(lines));
     }
   }
 
+  /** One record and the physical line (1-based) of the file it starts on. */
+  public record Record(long line, List<String> fields) {}
+
   /** Parses all records (the header too). */
   public static List<List<String>> parse(Reader in, String source) throws IOException {
-    List<List<String>> records = new ArrayList<>();
+    List<List<String>> fields = new ArrayList<>();
+    for (Record r : parseRecords(in, source)) {
+      fields.add(r.fields());
+    }
+    return fields;
+  }
+
+  /** Parses all records (the header too), each with the physical line it starts on; a leading UTF-8 BOM is skipped. */
+  public static List<Record> parseRecords(Reader in, String source) throws IOException {
+    List<Record> records = new ArrayList<>();
     List<String> record = new ArrayList<>();
     StringBuilder field = new StringBuilder();
     boolean quoted = false;
     boolean afterQuote = false;
     boolean any = false;
-    int line = 1;
-    int c;
-    while ((c = in.read()) != -1) {
+    long line = 1;
+    long start = 1; // the line the current record starts on
+    int c = in.read();
+    if (c == '\uFEFF') {
+      c = in.read();
+    }
+    for (; c != -1; c = in.read()) {
       any = true;
       if (quoted) {
         if (c == '"') {
@@ -108,10 +133,11 @@ public final class Csv {
         case '\n' -> {
           record.add(field.toString());
           field.setLength(0);
-          records.add(record);
+          records.add(new Record(start, record));
           record = new ArrayList<>();
           afterQuote = false;
           line++;
+          start = line;
         }
         case '"' -> {
           if (afterQuote) { // "" inside a quoted field
@@ -133,11 +159,12 @@ public final class Csv {
       }
     }
     if (quoted) {
-      throw new IllegalArgumentException(source + ": a quoted field is not closed at the end of the file");
+      throw new IllegalArgumentException(source + ": line " + start + ": a quoted field is not closed at the end of the"
+          + " file");
     }
     if (any && (field.length() > 0 || !record.isEmpty() || afterQuote)) {
       record.add(field.toString());
-      records.add(record);
+      records.add(new Record(start, record));
     }
     return records;
   }

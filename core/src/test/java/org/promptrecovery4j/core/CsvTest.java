@@ -45,6 +45,21 @@ class CsvTest {
   }
 
   @Test
+  void recordsKnowThePhysicalLineTheyStartOn(@TempDir Path dir) throws Exception {
+    // a BOM before a quoted header, CRLF record ends, a field over three lines (LF and CRLF kept inside), a blank line
+    Path f = dir.resolve("m.csv");
+    Files.writeString(f, "\uFEFF\"id\",text\r\na,\"one\ntwo\r\nthree\"\r\n\r\nb,x\r\n");
+    Csv.Table t = Csv.read(f);
+    assertThat(t.header()).containsExactly("id", "text");
+    assertThat(t.rows()).containsExactly(List.of("a", "one\ntwo\r\nthree"), List.of("b", "x"));
+    assertThat(t.lines()).containsExactly(2L, 6L);
+    Files.writeString(f, "id,text\na,\"1\n2\n3\"\nb,2,extra\n");
+    assertThatThrownBy(() -> Csv.read(f)).hasMessageContaining("m.csv: line 5: record 3 has 3 fields, the header has 2");
+    assertThatThrownBy(() -> Csv.parse(new StringReader("a\nb\n\"x\ny"), "s"))
+        .hasMessage("s: line 3: a quoted field is not closed at the end of the file");
+  }
+
+  @Test
   void readsTheRealRewritesFile() throws Exception {
     Path f = Path.of(System.getProperty("pr4j.shared", "../../shared"), "data", "gemma_rewrites.csv");
     Assumptions.assumeTrue(Files.isRegularFile(f), "shared data absent: " + f);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.promptrecovery4j.core.Csv;
+import org.promptrecovery4j.core.PythonText;
 
 /**
  * Submission files ({@code id,rewrite_prompt}) and their join with the truth on {@code id}, with
@@ -41,9 +42,28 @@ public final class Submission {
     return rows;
   }
 
+  /**
+   * Writes a submission: the header {@code id,rewrite_prompt}, then one row each, RFC 4180 quoting, atomically
+   * ({@link Csv#write}). Refused before anything is written, with an error naming the row and id: a blank prompt
+   * (empty or only whitespace, Python's set: Kaggle reads it as a missing value), an empty id, a duplicate id.
+   */
   public static void write(Path csv, List<Row> rows) throws IOException {
     List<List<String>> data = new ArrayList<>();
-    for (Row r : rows) {
+    Map<String, Integer> seen = new LinkedHashMap<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      String where = csv + ": row " + (i + 1);
+      if (r.id() == null || r.id().isEmpty()) {
+        throw new IllegalArgumentException(where + ": empty id");
+      }
+      Integer first = seen.putIfAbsent(r.id(), i + 1);
+      if (first != null) {
+        throw new IllegalArgumentException(where + ": duplicate id '" + r.id() + "' (first at row " + first + ")");
+      }
+      if (PythonText.isBlank(r.prompt())) {
+        throw new IllegalArgumentException(where + " (id '" + r.id() + "'): blank rewrite_prompt; a submission needs"
+            + " a prompt on every row");
+      }
       data.add(List.of(r.id(), r.prompt()));
     }
     Csv.write(csv, List.of(ID, PROMPT), data);

@@ -20,6 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.core.NpyReader;
+import org.promptrecovery4j.core.TestHooks;
 import org.promptrecovery4j.evaluation.SharpenedCosine;
 import org.promptrecovery4j.training.Shuffling;
 import org.promptrecovery4j.training.TensorMap;
@@ -37,14 +38,20 @@ import org.promptrecovery4j.weights.SafetensorsWriter;
  * file; with shuffling each epoch draws its permutation from {@code java.util.Random(seed + epoch)}. A last partial
  * batch trains if it has at least 2 rows (BatchNorm needs 2; a single leftover row is skipped). Validation
  * ({@code valFraction} > 0): the last ⌈F·N⌉ rows of the file without shuffling, else those of a permutation drawn
- * from {@code Random(seed)}; scored each epoch in eval mode as the mean of cos³ (SCS) of predictions and targets.
+ * from {@code Random(seed)} ({@link RowSplit}, which also makes the folds of {@link HeadFolds}); scored each epoch in
+ * eval mode as the mean of cos³ (SCS) of predictions and targets.
  *
  * <p>Output folder: {@value #HEAD} (the seed's tensor names; the best epoch by validation SCS, or the last epoch
  * without validation) with {@value #CONFIG}, and {@value #STATE}: the last head, the optimiser's moments
  * ({@code optimizer.<param>.exp_avg/exp_avg_sq}) and the trainer's position and history in its metadata, one file
  * written atomically at the end of every epoch (and at the last step). A run started again on the same folder with
  * the same settings resumes from it: a kill loses at most the epoch in flight. Every random choice (permutation,
- * dropout mask) is a function of the seed and the epoch or step, so a resumed run equals an uninterrupted one.
+ * dropout mask) is a function of the seed and the epoch or step, so a resumed run equals an uninterrupted one. A
+ * finished run started again returns what its checkpoint's metadata says, without loading it.
+ *
+ * <p>Test hook (never set outside tests): with {@value #PAUSE_AFTER_EPOCHS_PROPERTY} = N a call pauses once N epochs
+ * (over all the folds of a k-fold call) are checkpointed, creates the file named by {@value #PAUSE_MARKER_PROPERTY}
+ * and sleeps, to be killed.
  */
 public final class HeadTrainer {
 
@@ -85,43 +92,99 @@ public final class HeadTrainer {
   /** What a run did: the epochs (all of them, resumed ones included), the best one, and the steps taken in total. */
   public record Result(List<Epoch> epochs, int bestEpoch, double bestValScs, long steps, boolean resumed) {}
 
+  /** Test hook (never set outside tests): pause after this many epochs checkpointed by one call, to be killed. */
+  public static final String PAUSE_AFTER_EPOCHS_PROPERTY = "pr4j.test.headTrainer.pauseAfterEpochs";
+
+  /** Test hook: the file created when a run pauses. */
+  public static final String PAUSE_MARKER_PROPERTY = "pr4j.test.headTrainer.pauseMarker";
+
   private final Path features;
   private final Path targets;
   private final Path output;
   private final Options o;
+  private final JsonNode identity;
+  private final RowSplit split;
+  private final String prefix;
+  private final int[] epochsThisCall;
   private final PrintStream log;
 
-  private HeadTrainer(Path features, Path targets, Path output, Options options, PrintStream log) {
+  /**
+   * One run into {@code output} on the rows of {@code split}; {@code identity} is what a resumed run must agree on,
+   * {@code prefix} starts its progress lines, {@code epochsThisCall} counts the epochs checkpointed by the caller's
+   * whole call (the test hook), shared by the folds of a k-fold run.
+   */
+  HeadTrainer(Path features, Path targets, Path output, Options options, JsonNode identity, RowSplit split,
+              String prefix, int[] epochsThisCall, PrintStream log) {
     this.features = features;
     this.targets = targets;
     this.output = output;
     this.o = options;
+    this.identity = identity;
+    this.split = split;
+    this.prefix = prefix;
+    this.epochsThisCall = epochsThisCall;
     this.log = log;
   }
 
   /** Trains (or resumes) a head into {@code output}; progress lines go to {@code log}. */
   public static Result train(Path features, Path targets, Path output, Options options, PrintStream log)
       throws IOException {
-    return new HeadTrainer(features, targets, output, options, log).run();
-  }
-
-  private Result run() throws IOException {
-    checkOptions();
+    checkOptions(options);
     float[][] x = NpyReader.readFloat32(features);
     float[][] y = NpyReader.readFloat32(targets);
-    checkData(x, y);
-    int[][] split = split(x.length);
-    int[] train = split[0];
-    int[] val = split[1];
-    if (train.length < o.batchSize()) {
-      throw new IllegalArgumentException("--batch-size " + o.batchSize() + " is larger than the " + train.length
-          + " training rows of " + features + (val.length > 0 ? " (after " + val.length + " validation rows)" : ""));
+    checkData(features, targets, x, y);
+    if (Files.exists(output.resolve(HeadFolds.FOLDS_JSON))) {
+      throw new IllegalArgumentException(output + " holds a k-fold run (" + HeadFolds.FOLDS_JSON + "); give --folds to"
+          + " resume it, or use another --output");
     }
-    State s = Files.exists(output.resolve(STATE)) ? resume(x[0].length, y[0].length) : fresh(x[0].length, y[0].length);
-    int stepsPerEpoch = train.length / o.batchSize() + (train.length % o.batchSize() >= 2 ? 1 : 0);
-    long totalSteps = o.steps() > 0 ? o.steps() : (long) o.epochs() * stepsPerEpoch;
-    log.printf(Locale.ROOT, "train-head: %d training rows, %d validation rows, batch %d, %d steps per epoch, %d steps%s%n",
-        train.length, val.length, o.batchSize(), stepsPerEpoch, totalSteps,
+    RowSplit split = RowSplit.holdOut(x.length, options.valFraction(), options.shuffle(), options.seed());
+    HeadTrainer t = new HeadTrainer(features, targets, output, options, options.identity(), split, "", new int[1], log);
+    t.checkBatchSize();
+    return t.run(x, y);
+  }
+
+  /** Refuses a batch larger than the training rows of the split. */
+  void checkBatchSize() {
+    if (split.train().length < o.batchSize()) {
+      throw new IllegalArgumentException("--batch-size " + o.batchSize() + " is larger than the " + split.train().length
+          + " training rows of " + features + (split.validation().length > 0
+              ? " (after " + split.validation().length + " validation rows)" : ""));
+    }
+  }
+
+  private int stepsPerEpoch() {
+    int n = split.train().length;
+    return n / o.batchSize() + (n % o.batchSize() >= 2 ? 1 : 0);
+  }
+
+  private long totalSteps() {
+    return o.steps() > 0 ? o.steps() : (long) o.epochs() * stepsPerEpoch();
+  }
+
+  /**
+   * The result of this run when its checkpoint says it has taken all its steps (read from the checkpoint's metadata
+   * only, no tensors), null when it has not started or not finished; a checkpoint of other settings is refused.
+   */
+  Result finished() throws IOException {
+    JsonNode meta = Files.exists(output.resolve(STATE)) ? readMeta() : null;
+    return meta != null && meta.path("step").asLong() >= totalSteps() ? resultOf(meta) : null;
+  }
+
+  /** Trains (or resumes) on the rows of the split; x and y are the checked files. */
+  Result run(float[][] x, float[][] y) throws IOException {
+    int[] train = split.train();
+    int[] val = split.validation();
+    int stepsPerEpoch = stepsPerEpoch();
+    long totalSteps = totalSteps();
+    JsonNode meta = Files.exists(output.resolve(STATE)) ? readMeta() : null;
+    if (meta != null && meta.path("step").asLong() >= totalSteps) {
+      log.printf(Locale.ROOT, "%strain-head: %s already holds the finished run (%d steps)%n", prefix, output,
+          meta.path("step").asLong());
+      return resultOf(meta);
+    }
+    State s = meta != null ? resume(x[0].length, y[0].length, meta) : fresh(x[0].length, y[0].length);
+    log.printf(Locale.ROOT, "%strain-head: %d training rows, %d validation rows, batch %d, %d steps per epoch, %d steps%s%n",
+        prefix, train.length, val.length, o.batchSize(), stepsPerEpoch, totalSteps,
         s.step > 0 ? " (resuming after step " + s.step + ", epoch " + s.epochsDone + ")" : "");
     long started = System.nanoTime();
     long lastPrint = started;
@@ -140,8 +203,9 @@ public final class HeadTrainer {
         long now = System.nanoTime();
         if (now - lastPrint > 5_000_000_000L) {
           lastPrint = now;
-          log.printf(Locale.ROOT, "epoch %d step %d/%d loss %.5f (epoch mean %.5f) %.2f steps/s%n", s.epochsDone + 1,
-              s.step, totalSteps, loss, s.lossSum / s.epochStep, stepsThisRun / ((now - started) / 1e9));
+          log.printf(Locale.ROOT, "%sepoch %d step %d/%d loss %.5f (epoch mean %.5f) %.2f steps/s%n", prefix,
+              s.epochsDone + 1, s.step, totalSteps, loss, s.lossSum / s.epochStep,
+              stepsThisRun / ((now - started) / 1e9));
         }
       }
       if (s.epochStep == stepsPerEpoch || s.step >= totalSteps) {
@@ -183,8 +247,11 @@ public final class HeadTrainer {
     s.epochStep = 0;
     s.lossSum = 0;
     saveState(s);
-    log.printf(Locale.ROOT, "epoch %d: train loss %.5f%s%s%n", epoch, trainLoss,
+    log.printf(Locale.ROOT, "%sepoch %d: train loss %.5f%s%s%n", prefix, epoch, trainLoss,
         val.length == 0 ? "" : String.format(Locale.ROOT, ", validation SCS %.5f", scs), best && val.length > 0 ? " (best)" : "");
+    if (++epochsThisCall[0] == Integer.getInteger(PAUSE_AFTER_EPOCHS_PROPERTY, -1)) {
+      TestHooks.pauseUntilKilled(PAUSE_MARKER_PROPERTY, "train-head (" + PAUSE_AFTER_EPOCHS_PROPERTY + ")");
+    }
   }
 
   /** Mean cos³ of eval-mode predictions against targets over {@code rows}. */
@@ -232,23 +299,41 @@ public final class HeadTrainer {
     return s;
   }
 
-  private State resume(int in, int out) throws IOException {
+  /** The trainer's metadata of the checkpoint, refused when its settings are not this run's. */
+  private JsonNode readMeta() throws IOException {
     Path file = output.resolve(STATE);
-    State s = new State();
-    s.resumed = true;
     JsonNode meta;
-    Map<String, Long> steps = new LinkedHashMap<>();
-    Map<String, INDArray[]> moments = new LinkedHashMap<>();
     try (SafetensorsFile w = SafetensorsFile.open(file)) {
       String trainer = w.metadata().get("trainer");
       if (trainer == null) {
         throw new IllegalArgumentException(file + ": not a train-head state (no 'trainer' metadata)");
       }
       meta = JSON.readTree(trainer);
-      if (!meta.path("options").toString().equals(o.identity().toString())) {
-        throw new IllegalArgumentException(output + " holds a run with other settings " + meta.path("options")
-            + "; these are " + o.identity() + ". Use another --output, or the same settings to resume it");
-      }
+    }
+    if (!meta.path("options").toString().equals(identity.toString())) {
+      throw new IllegalArgumentException(output + " holds a run with other settings " + meta.path("options")
+          + "; these are " + identity + ". Use another --output, or the same settings to resume it");
+    }
+    return meta;
+  }
+
+  /** What a checkpoint's metadata says the run did. */
+  private static Result resultOf(JsonNode meta) {
+    List<Epoch> history = new ArrayList<>();
+    for (JsonNode e : meta.path("history")) {
+      history.add(new Epoch(e.path("epoch").asInt(), number(e.path("train_loss")), number(e.path("val_scs"))));
+    }
+    return new Result(List.copyOf(history), meta.path("best_epoch").asInt(), number(meta.path("best_val_scs")),
+        meta.path("step").asLong(), true);
+  }
+
+  private State resume(int in, int out, JsonNode meta) throws IOException {
+    Path file = output.resolve(STATE);
+    State s = new State();
+    s.resumed = true;
+    Map<String, Long> steps = new LinkedHashMap<>();
+    Map<String, INDArray[]> moments = new LinkedHashMap<>();
+    try (SafetensorsFile w = SafetensorsFile.open(file)) {
       for (String n : RegressionHead.PARAMETERS) {
         String prefix = "optimizer." + n + ".";
         if (w.contains(prefix + "exp_avg")) {
@@ -279,7 +364,7 @@ public final class HeadTrainer {
   private void saveState(State s) throws IOException {
     TensorMap t = s.head.stateDict();
     ObjectNode meta = JSON.createObjectNode();
-    meta.set("options", o.identity());
+    meta.set("options", identity);
     meta.put("step", s.step).put("epochs_done", s.epochsDone).put("epoch_step", s.epochStep).put("loss_sum", s.lossSum)
         .put("best_epoch", s.bestEpoch);
     putNumber(meta, "best_val_scs", s.bestScs);
@@ -305,7 +390,7 @@ public final class HeadTrainer {
         .put("initializer_range", c.initializerRange()).put("batch_norm_eps", RegressionHead.BN_EPS)
         .put("batch_norm_momentum", RegressionHead.BN_MOMENTUM).put("epoch", epoch).put("step", s.step);
     putNumber(n, "val_scs", scs);
-    n.set("training", o.identity());
+    n.set("training", identity);
     AtomicFiles.write(output.resolve(CONFIG), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n)));
   }
 
@@ -316,20 +401,6 @@ public final class HeadTrainer {
     int[] p = train.clone();
     Shuffling.shuffle(p, new Random(o.seed() + epoch));
     return p;
-  }
-
-  /** Train and validation row indices: the last ⌈F·N⌉ rows (or of a seeded permutation, when shuffling). */
-  private int[][] split(int n) {
-    int[] all = new int[n];
-    Arrays.setAll(all, i -> i);
-    if (o.shuffle() && o.valFraction() > 0) {
-      Shuffling.shuffle(all, new Random(o.seed()));
-    }
-    int nVal = (int) Math.ceil(o.valFraction() * n);
-    if (o.valFraction() > 0 && nVal >= n) {
-      throw new IllegalArgumentException("--val-fraction " + o.valFraction() + " leaves no training rows of " + n);
-    }
-    return new int[][] {Arrays.copyOf(all, n - nVal), Arrays.copyOfRange(all, n - nVal, n)};
   }
 
   private INDArray dropoutMask(int rows, int cols, long step) {
@@ -344,7 +415,7 @@ public final class HeadTrainer {
     return Nd4j.createFromArray(m);
   }
 
-  private void checkOptions() {
+  static void checkOptions(Options o) {
     if (o.epochs() < 1 && o.steps() < 1) {
       throw new IllegalArgumentException("--epochs or --steps must be at least 1");
     }
@@ -363,7 +434,7 @@ public final class HeadTrainer {
     }
   }
 
-  private void checkData(float[][] x, float[][] y) {
+  static void checkData(Path features, Path targets, float[][] x, float[][] y) {
     if (x.length != y.length) {
       throw new IllegalArgumentException(features + " has " + x.length + " rows but " + targets + " has " + y.length
           + "; they must be the same rows in the same order");
@@ -406,21 +477,37 @@ public final class HeadTrainer {
   }
 
   /**
-   * Eval-mode predictions of the head in {@code headDir} ({@value #HEAD}) for every row of {@code features}, written to
-   * {@code output} as float32 .npy; returns the number of rows.
+   * Eval-mode predictions for every row of {@code features}, written to {@code output} as float32 .npy; returns the
+   * number of rows. {@code headDir} is a head .safetensors, the folder of a run ({@value #HEAD}), or the folder of a
+   * k-fold run ({@value HeadFolds#FOLDS_JSON}): then the mean of its fold heads' predictions ({@link HeadFolds}).
    */
   public static int predict(Path headDir, Path features, Path output) throws IOException {
-    Path file = Files.isDirectory(headDir) ? headDir.resolve(HEAD) : headDir;
-    if (!Files.isRegularFile(file)) {
-      throw new java.io.FileNotFoundException(file + ": no trained head (expected " + HEAD + " from train-head)");
+    float[][] out;
+    if (Files.isDirectory(headDir) && !Files.exists(headDir.resolve(HEAD))
+        && Files.exists(headDir.resolve(HeadFolds.FOLDS_JSON))) {
+      out = HeadFolds.predictMean(headDir, features);
+    } else {
+      Path file = Files.isDirectory(headDir) ? headDir.resolve(HEAD) : headDir;
+      if (!Files.isRegularFile(file)) {
+        throw new java.io.FileNotFoundException(file + ": no trained head (expected " + HEAD + " from train-head"
+            + (Files.isDirectory(headDir.resolve(HeadFolds.foldName(0)))
+                ? ", or " + HeadFolds.FOLDS_JSON + " beside the fold folders: run train-head --folds K on it" : "")
+            + ")");
+      }
+      float[][] x = NpyReader.readFloat32(features);
+      checkFinite(features, x);
+      out = predictRows(RegressionHead.load(file, 0), file, x, features);
     }
-    RegressionHead head = RegressionHead.load(file, 0);
-    float[][] x = NpyReader.readFloat32(features);
+    org.promptrecovery4j.core.Npy.writeFloat32(output, out);
+    return out.length;
+  }
+
+  /** Eval-mode predictions of {@code head} (read from {@code headFile}) for the rows of {@code x}, 256 at a time. */
+  static float[][] predictRows(RegressionHead head, Path headFile, float[][] x, Path features) {
     if (x.length > 0 && x[0].length != head.config().in()) {
-      throw new IllegalArgumentException(features + " has " + x[0].length + " columns, the head in " + file
+      throw new IllegalArgumentException(features + " has " + x[0].length + " columns, the head in " + headFile
           + " takes " + head.config().in());
     }
-    checkFinite(features, x);
     float[][] out = new float[x.length][];
     for (int from = 0; from < x.length; from += 256) {
       int n = Math.min(256, x.length - from);
@@ -428,8 +515,6 @@ public final class HeadTrainer {
           .toFloatMatrix();
       System.arraycopy(pred, 0, out, from, n);
     }
-    org.promptrecovery4j.core.Npy.writeFloat32(output, out);
-    return x.length;
+    return out;
   }
-
 }
