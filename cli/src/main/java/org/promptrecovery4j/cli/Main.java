@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     version = "PromptRecovery4J 0.1.0",
     description = "Recover the prompt an LLM was given to rewrite a text, on the JVM.",
     subcommands = {
+      PredictCommand.class,
       InspectCommand.class,
       ConvertCommand.class,
       TokenizeCommand.class,

@@ -20,6 +20,13 @@ public interface PromptRecoverer extends AutoCloseable {
     return recoverAll(List.of(row)).get(0);
   }
 
+  /**
+   * For evaluation on labelled rows: when on, a row is never answered from its own true prompt ({@code
+   * rewrite_prompt}) or from an example that carries it (bank entries and examples equal to it are left out for that
+   * row), so scores measure recovery rather than lookup. Recoverers without banks or examples ignore it.
+   */
+  default void excludeTruePrompts(boolean on) {}
+
   /** Frees the models this recoverer holds (nothing by default). */
   @Override
   default void close() {}

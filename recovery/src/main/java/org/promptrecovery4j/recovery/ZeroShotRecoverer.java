@@ -41,6 +41,7 @@ public final class ZeroShotRecoverer implements PromptRecoverer {
   private final PromptBank bank;
   private final float[][] bankEmbeddings;
   private final Settings settings;
+  private boolean excludeTruePrompts;
 
   public ZeroShotRecoverer(SentenceEmbedder encoder, PromptBank bank, Settings settings) {
     this.encoder = encoder;
@@ -59,6 +60,11 @@ public final class ZeroShotRecoverer implements PromptRecoverer {
     return NAME;
   }
 
+  @Override
+  public void excludeTruePrompts(boolean on) {
+    this.excludeTruePrompts = on;
+  }
+
   public PromptBank bank() {
     return bank;
   }
@@ -72,9 +78,14 @@ public final class ZeroShotRecoverer implements PromptRecoverer {
     List<String> out = new ArrayList<>(rows.size());
     for (int i = 0; i < rows.size(); i++) {
       int[] top = ranking(e[i], e[rows.size() + i]);
+      String truth = excludeTruePrompts ? rows.get(i).rewritePrompt().map(String::strip).orElse(null) : null;
       StringBuilder answer = new StringBuilder();
-      for (int k = 0; k < Math.min(settings.topK(), top.length); k++) {
-        answer.append(k == 0 ? "" : settings.separator()).append(bank.get(top[k]));
+      int taken = 0;
+      for (int k = 0; k < top.length && taken < settings.topK(); k++) {
+        if (bank.get(top[k]).equals(truth)) {
+          continue;
+        }
+        answer.append(taken++ == 0 ? "" : settings.separator()).append(bank.get(top[k]));
       }
       out.add(answer.toString());
     }

@@ -49,8 +49,52 @@ public final class SentenceEmbedder {
     return model;
   }
 
-  /** One embedding row per text, in the order of {@code texts}. */
-  public float[][] embed(List<String> texts) {
+  private java.util.LinkedHashMap<String, float[]> memo;
+
+  /**
+   * Remembers the embeddings of up to {@code maxTexts} texts (least recently used dropped first), so that a text
+   * embedded again (the same rows seen by several recoverers, a bank re-ranked) costs nothing. Returns this.
+   */
+  public synchronized SentenceEmbedder memoize(int maxTexts) {
+    if (maxTexts < 1) {
+      throw new IllegalArgumentException("memoize: at least 1 text, is " + maxTexts);
+    }
+    memo = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<String, float[]> eldest) {
+        return size() > maxTexts;
+      }
+    };
+    return this;
+  }
+
+  /** One embedding row per text, in the order of {@code texts} (remembered ones from the memo, see {@link #memoize}). */
+  public synchronized float[][] embed(List<String> texts) {
+    if (memo == null) {
+      return embedTexts(texts);
+    }
+    java.util.LinkedHashSet<String> missing = new java.util.LinkedHashSet<>();
+    for (String t : texts) {
+      if (!memo.containsKey(t)) {
+        missing.add(t);
+      }
+    }
+    List<String> todo = new ArrayList<>(missing);
+    float[][] fresh = todo.isEmpty() ? new float[0][] : embedTexts(todo);
+    java.util.Map<String, float[]> now = new java.util.HashMap<>();
+    for (int i = 0; i < fresh.length; i++) {
+      now.put(todo.get(i), fresh[i]);
+      memo.put(todo.get(i), fresh[i]);
+    }
+    float[][] out = new float[texts.size()][];
+    for (int i = 0; i < out.length; i++) {
+      float[] e = now.containsKey(texts.get(i)) ? now.get(texts.get(i)) : memo.get(texts.get(i));
+      out[i] = e.clone();
+    }
+    return out;
+  }
+
+  private float[][] embedTexts(List<String> texts) {
     List<int[]> ids = new ArrayList<>(texts.size());
     for (String t : texts) {
       int[] e = encoder.encode(t);
