@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Recover the prompt an LLM was given to rewrite a text, on the JVM.",
     subcommands = {
       PredictCommand.class,
+      EvaluateCommand.class,
       InspectCommand.class,
       ConvertCommand.class,
       TokenizeCommand.class,

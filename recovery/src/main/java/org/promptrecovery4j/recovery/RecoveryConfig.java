@@ -63,6 +63,7 @@ public final class RecoveryConfig {
       throw new IllegalArgumentException(source + ": \"recoverers\" must be a non-empty array");
     }
     this.recoverers = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>();
     for (int i = 0; i < list.size(); i++) {
       JsonNode r = list.get(i);
       String where = source + ": recoverers[" + i + "]";
@@ -78,6 +79,14 @@ public final class RecoveryConfig {
         if (r.has(key)) {
           checkPath(r, key, where);
         }
+      }
+      String name = r.has("name") ? text(r, "name", null, where) : type.name();
+      if (name.equals(EnsembleRecoverer.NAME) || name.isBlank()) {
+        throw new IllegalArgumentException(where + ": \"" + name + "\" cannot name a recoverer");
+      }
+      if (!names.add(name)) {
+        throw new IllegalArgumentException(where + ": a second recoverer named \"" + name
+            + "\": give one of them another \"name\"");
       }
       recoverers.add((ObjectNode) r);
     }
