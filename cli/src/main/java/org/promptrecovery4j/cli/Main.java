@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       MergeLoraCommand.class,
       TrainLoraCommand.class,
       TrainHeadCommand.class,
+      TrainRegressorCommand.class,
       PredictEmbeddingCommand.class,
     })
 public final class Main implements Runnable {

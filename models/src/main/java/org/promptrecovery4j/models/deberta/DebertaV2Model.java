@@ -63,6 +63,8 @@ public final class DebertaV2Model implements ForwardModel {
   private final Predicate<String> trainable;
   private final String prefix;
   private final SameDiff sd;
+  private final List<String> trainableNames = new ArrayList<>();
+  private final java.util.Set<String> transposed = new java.util.HashSet<>();
   private final List<String> hiddenStates = new ArrayList<>();
   private final boolean c2p;
   private final boolean p2c;
@@ -101,7 +103,16 @@ public final class DebertaV2Model implements ForwardModel {
       }
     }
     this.prefix = prefixOf(weights);
-    build(new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix))), prefix);
+    ParameterBinder binder = new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix)));
+    build(binder, prefix);
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == VariableType.VARIABLE) {
+        trainableNames.add(v.name());
+        if (binder.isTransposed(v.name())) {
+          transposed.add(v.name());
+        }
+      }
+    }
   }
 
   private static String withoutPrefix(String name, String prefix) {
@@ -126,6 +137,15 @@ public final class DebertaV2Model implements ForwardModel {
       }
       return false;
     };
+  }
+
+  /**
+   * Every weight of the encoder: all layers, the shared relative-position table {@code encoder.rel_embeddings} and
+   * its {@code encoder.LayerNorm} (HF names without {@code deberta.}). The embeddings stay frozen: their tables
+   * cannot train (no gradient through SameDiff M2.1's gather).
+   */
+  public static Predicate<String> wholeEncoder() {
+    return name -> name.startsWith("encoder.");
   }
 
   /** Loads a HF DeBERTa-v2/v3 folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
@@ -174,15 +194,25 @@ public final class DebertaV2Model implements ForwardModel {
     return new DebertaV2Model(config, weights, trainable);
   }
 
-  /** The names of the graph's trainable variables (checkpoint names, linear weights held as {@code [in, out]}). */
+  /**
+   * The names of the model's trainable variables (checkpoint names, linear weights held as {@code [in, out]}), in
+   * graph order; variables a caller adds to {@link #graph()} later are not the model's.
+   */
   public List<String> trainableNames() {
-    List<String> names = new ArrayList<>();
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        names.add(v.name());
-      }
+    return List.copyOf(trainableNames);
+  }
+
+  /**
+   * The trainable weights as they are now, under their checkpoint names and in the checkpoint's layout (linear
+   * weights transposed back to {@code [out, in]}), float32 copies: what a HF checkpoint of the trained model holds.
+   */
+  public Map<String, INDArray> trainableWeights() {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    for (String n : trainableNames()) {
+      INDArray a = sd.getArrForVarName(n);
+      out.put(n, transposed.contains(n) ? a.transpose().dup('c') : a.dup('c'));
     }
-    return names;
+    return out;
   }
 
   /** The graph's outputs {@code hidden_states[0..L]} (embeddings, then each layer), by variable name. */
