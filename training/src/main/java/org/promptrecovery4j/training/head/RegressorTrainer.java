@@ -140,7 +140,6 @@ public final class RegressorTrainer {
   private final Path output;
   private final Options o;
   private final PrintStream log;
-  private final MemoryGuard memory = new MemoryGuard();
 
   private List<int[]> originals;
   private List<int[]> rewritten;
@@ -278,7 +277,7 @@ public final class RegressorTrainer {
         g.close();
       }
     }
-    memory.collectIfGrown();
+    MemoryGuard.releaseSessions(deberta.graph());
     if (!Float.isFinite(s.loss())) {
       throw new IllegalStateException("the loss became " + s.loss() + " at step " + (step + 1)
           + "; lower --lr / --deberta-lr or turn on --max-grad-norm");
@@ -322,6 +321,7 @@ public final class RegressorTrainer {
         sum += c * c * c;
       }
     }
+    MemoryGuard.releaseSessions(deberta.graph());
     return sum / rows.length;
   }
 

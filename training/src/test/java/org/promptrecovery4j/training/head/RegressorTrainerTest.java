@@ -84,11 +84,11 @@ class RegressorTrainerTest {
   @Test
   void aFewStepsLowerTheLossAndTheSavedFolderHoldsTheTrainedLayers() throws Exception {
     Path out = tmp.resolve("run");
-    RegressorTrainer.Result r = RegressorTrainer.train(MODEL, DATA, targets(6, 8), out, options(2, 5, 3, 0, false), QUIET);
-    assertThat(r.steps()).isEqualTo(10);
-    assertThat(r.epochs()).hasSize(5);
+    RegressorTrainer.Result r = RegressorTrainer.train(MODEL, DATA, targets(6, 8), out, options(2, 4, 3, 0, false), QUIET);
+    assertThat(r.steps()).isEqualTo(8);
+    assertThat(r.epochs()).hasSize(4);
     double first = r.epochs().get(0).trainLoss();
-    double last = r.epochs().get(4).trainLoss();
+    double last = r.epochs().get(3).trainLoss();
     System.out.printf("train loss by epoch: %s%n", r.epochs());
     assertThat(first).isBetween(0.5, 1.5); // 1 - cos of a random head against random targets
     assertThat(last).isLessThan(first * 0.8);
@@ -96,8 +96,8 @@ class RegressorTrainerTest {
     // the output folder: the head as train-head writes it, and a HF folder of the trained DeBERTa
     RegressionHead head = RegressionHead.load(out.resolve(RegressorTrainer.HEAD), 0);
     assertThat(head.config()).isEqualTo(RegressionHead.Config.of(128, 16, 8));
-    assertThat(head.numBatchesTracked()).isEqualTo(10);
-    assertThat(Files.readString(out.resolve(RegressorTrainer.CONFIG))).contains("\"in_features\" : 128", "\"epoch\" : 5",
+    assertThat(head.numBatchesTracked()).isEqualTo(8);
+    assertThat(Files.readString(out.resolve(RegressorTrainer.CONFIG))).contains("\"in_features\" : 128", "\"epoch\" : 4",
         "\"unfreeze\" : 2");
     Path deberta = out.resolve(RegressorTrainer.DEBERTA);
     for (String f : List.of("config.json", "spm.model", "tokenizer_config.json")) {
@@ -153,7 +153,14 @@ class RegressorTrainerTest {
     Csv.Table t = Csv.read(DATA);
     List<int[]> o = t.rows().stream().map(row -> tok.encode(row.get(1))).toList();
     List<int[]> w = t.rows().stream().map(row -> tok.encode(row.get(2))).toList();
-    INDArray y = Nd4j.randn(DataType.FLOAT, 6, 8);
+    float[][] yv = new float[6][8];
+    Random rng = new Random(11);
+    for (float[] row : yv) {
+      for (int j = 0; j < row.length; j++) {
+        row[j] = (float) rng.nextGaussian();
+      }
+    }
+    INDArray y = Nd4j.createFromArray(yv);
     for (int i = 0; i < 3; i++) {
       DebertaRegressor.Step s = model.forwardBackward(o, w, y);
       GradClipping.clipGradNorm(s.gradients().values(), 1.0);
