@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       MergeLoraCommand.class,
       TrainLoraCommand.class,
       TrainHeadCommand.class,
+      TrainRegressorCommand.class,
       PredictEmbeddingCommand.class,
       CleanCommand.class,
     })

@@ -118,6 +118,43 @@ public final class AtomicFiles {
   }
 
   /**
+   * Replaces the folder {@code target} (if any) with {@code staging}, complete, as a folder written again and again
+   * (a trainer's best model): the old folder is renamed aside to {@code .NAME.old.RANDOM}, {@code staging} is renamed
+   * to {@code target}, then the old folder is deleted. A reader sees the old folder or the new one, never a mix of
+   * both; only in the instant between the two renames (or after a kill there) is there no {@code target}, the old
+   * content then lying whole in {@code .NAME.old.*}. {@code staging} (from {@link #stagingFolder}) must sit beside
+   * {@code target}. Without an existing {@code target} this is {@link #publishFolder}.
+   */
+  public static void replaceFolder(Path staging, Path target) throws IOException {
+    if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      if (publishFolder(staging, target)) {
+        return;
+      }
+    }
+    if (!Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException(target + ": exists and is not a folder; not replacing it");
+    }
+    Path parent = target.toAbsolutePath().getParent();
+    Path aside;
+    while (true) {
+      aside = parent.resolve("." + target.getFileName() + ".old." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()));
+      if (!Files.exists(aside, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        break;
+      }
+    }
+    try {
+      Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+      throw new IOException(parent + ": the file system cannot rename a folder atomically", e);
+    }
+    if (!publishFolder(staging, target)) {
+      throw new IOException(target + ": created by someone else while it was being replaced; the previous folder is "
+          + aside + ", the new one " + staging);
+    }
+    discardFolder(aside);
+  }
+
+  /**
    * Starts an atomic write of {@code target}: write the content to {@link Pending#stream()} as it comes, then
    * {@link Pending#commit()}. Use in try-with-resources: closing without a commit deletes the temporary file and
    * leaves the target untouched.

@@ -27,6 +27,27 @@ class AtomicFilesTest {
   }
 
   @Test
+  void replaceFolderSwapsAWholeFolderAndLeavesNothingAside() throws IOException {
+    Path target = dir.resolve("model");
+    Path first = AtomicFiles.stagingFolder(target);
+    AtomicFiles.write(first.resolve("a.txt"), o -> o.write("old".getBytes(StandardCharsets.UTF_8)));
+    AtomicFiles.write(first.resolve("gone.txt"), o -> o.write("x".getBytes(StandardCharsets.UTF_8)));
+    AtomicFiles.replaceFolder(first, target); // no target yet: published
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("old");
+    Path second = AtomicFiles.stagingFolder(target);
+    AtomicFiles.write(second.resolve("a.txt"), o -> o.write("new".getBytes(StandardCharsets.UTF_8)));
+    AtomicFiles.replaceFolder(second, target);
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("new");
+    assertThat(target.resolve("gone.txt")).doesNotExist(); // the new folder, not a merge of both
+    assertThat(files()).containsExactly("model");
+    Path file = dir.resolve("file");
+    Files.writeString(file, "x");
+    Path third = AtomicFiles.stagingFolder(file);
+    assertThatThrownBy(() -> AtomicFiles.replaceFolder(third, file)).hasMessageContaining("not a folder");
+    AtomicFiles.discardFolder(third);
+  }
+
+  @Test
   void writeReplacesTheTargetAndLeavesNoTemporaryFile() throws IOException {
     Path target = dir.resolve("sub/out.txt");
     AtomicFiles.write(target, out -> out.write("one".getBytes(StandardCharsets.UTF_8)));

@@ -51,7 +51,16 @@ public final class EncoderBench {
 
   /** DeBERTa-v3-large's shapes with random weights, those {@code trainable} names (HF names) as variables. */
   public static DebertaV2Model randomDebertaV3Large(java.util.function.Predicate<String> trainable) throws IOException {
-    DebertaV2Config c = (DebertaV2Config) config(DEBERTA_V3_LARGE);
+    return DebertaV2Model.create((DebertaV2Config) config(DEBERTA_V3_LARGE), randomDebertaV3LargeWeights(), trainable);
+  }
+
+  /** Random weights of DeBERTa-v3-large's names and shapes (those of HF's checkpoint without the MLM heads). */
+  public static RandomWeights randomDebertaV3LargeWeights() {
+    return randomDebertaWeights((DebertaV2Config) config(DEBERTA_V3_LARGE));
+  }
+
+  /** Random weights of the names and shapes a DeBERTa-v3 of config {@code c} has (without the MLM heads). */
+  public static RandomWeights randomDebertaWeights(DebertaV2Config c) {
     long h = c.hiddenSize();
     RandomWeights w = new RandomWeights()
         .put("embeddings.word_embeddings.weight", c.vocabSize(), h)
@@ -69,7 +78,7 @@ public final class EncoderBench {
           .put(p + "output.dense.weight", h, c.intermediateSize()).put(p + "output.dense.bias", h)
           .put(p + "output.LayerNorm.weight", h).put(p + "output.LayerNorm.bias", h);
     }
-    return DebertaV2Model.create(c, w, trainable);
+    return w;
   }
 
   public static T5EncoderModel randomSentenceT5Base() throws IOException {

@@ -63,6 +63,13 @@ public final class DebertaV2Model implements ForwardModel {
   private final Predicate<String> trainable;
   private final String prefix;
   private final SameDiff sd;
+  private final List<String> trainableNames = new ArrayList<>();
+  private final ParameterBinder binder;
+  private SDVariable idsInput;
+  private SDVariable maskBias;
+  private SDVariable rel;
+  private TrainableTop top;
+  private final java.util.Set<String> transposed = new java.util.HashSet<>();
   private final List<String> hiddenStates = new ArrayList<>();
   private final boolean c2p;
   private final boolean p2c;
@@ -101,7 +108,16 @@ public final class DebertaV2Model implements ForwardModel {
       }
     }
     this.prefix = prefixOf(weights);
-    build(new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix))), prefix);
+    this.binder = new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix)));
+    build(binder, prefix);
+    for (SDVariable v : sd.variables()) {
+      if (v.getVariableType() == VariableType.VARIABLE) {
+        trainableNames.add(v.name());
+        if (binder.isTransposed(v.name())) {
+          transposed.add(v.name());
+        }
+      }
+    }
   }
 
   private static String withoutPrefix(String name, String prefix) {
@@ -126,6 +142,15 @@ public final class DebertaV2Model implements ForwardModel {
       }
       return false;
     };
+  }
+
+  /**
+   * Every weight of the encoder: all layers, the shared relative-position table {@code encoder.rel_embeddings} and
+   * its {@code encoder.LayerNorm} (HF names without {@code deberta.}). The embeddings stay frozen: their tables
+   * cannot train (no gradient through SameDiff M2.1's gather).
+   */
+  public static Predicate<String> wholeEncoder() {
+    return name -> name.startsWith("encoder.");
   }
 
   /** Loads a HF DeBERTa-v2/v3 folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
@@ -174,15 +199,25 @@ public final class DebertaV2Model implements ForwardModel {
     return new DebertaV2Model(config, weights, trainable);
   }
 
-  /** The names of the graph's trainable variables (checkpoint names, linear weights held as {@code [in, out]}). */
+  /**
+   * The names of the model's trainable variables (checkpoint names, linear weights held as {@code [in, out]}), in
+   * graph order; variables a caller adds to {@link #graph()} later are not the model's.
+   */
   public List<String> trainableNames() {
-    List<String> names = new ArrayList<>();
-    for (SDVariable v : sd.variables()) {
-      if (v.getVariableType() == VariableType.VARIABLE) {
-        names.add(v.name());
-      }
+    return List.copyOf(trainableNames);
+  }
+
+  /**
+   * The trainable weights as they are now, under their checkpoint names and in the checkpoint's layout (linear
+   * weights transposed back to {@code [out, in]}), float32 copies: what a HF checkpoint of the trained model holds.
+   */
+  public Map<String, INDArray> trainableWeights() {
+    Map<String, INDArray> out = new LinkedHashMap<>();
+    for (String n : trainableNames()) {
+      INDArray a = sd.getArrForVarName(n);
+      out.put(n, transposed.contains(n) ? a.transpose().dup('c') : a.dup('c'));
     }
-    return names;
+    return out;
   }
 
   /** The graph's outputs {@code hidden_states[0..L]} (embeddings, then each layer), by variable name. */
@@ -220,12 +255,60 @@ public final class DebertaV2Model implements ForwardModel {
     SDVariable mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
     SDVariable h = embeddings(p, prefix + "embeddings.", ids, mask);
     hiddenStates.add(h.name());
-    SDVariable maskBias = Attention.paddingMask(mask);
-    SDVariable rel = config.relativeAttention() ? relEmbeddings(p, prefix + "encoder.") : null;
+    idsInput = ids;
+    maskBias = Attention.paddingMask(mask);
+    rel = config.relativeAttention() ? relEmbeddings(p, prefix + "encoder.") : null;
     for (int i = 0; i < config.numHiddenLayers(); i++) {
       h = layer(p, prefix + "encoder.layer." + i + ".", h, maskBias, rel, ids);
       hiddenStates.add(h.name());
     }
+  }
+
+  /**
+   * The part of the encoder a training pass differentiates: layers {@code from..L-1} once more, as a second chain of
+   * the graph on the same weights, starting from a placeholder {@link #input} fed with {@code hidden_states[from]}
+   * of a frozen (inference) pass. {@code from} is the first layer with a trainable weight (0 when the shared
+   * relative-position table or its LayerNorm trains), at most L-1 so that the chain holds the last two hidden
+   * states. A training pass through the whole graph would keep every frozen layer's activations for the backward
+   * pass (DeBERTa-v3-large shapes, top 2 layers, 8 texts of 128 tokens: past 17 GiB in its first step, against
+   * 12.4 GiB with this chain).
+   *
+   * @param hiddenStates {@code hidden_states[from..L]} of the chain: the placeholder, then each layer's output
+   */
+  public record TrainableTop(int from, String input, List<String> hiddenStates) {}
+
+  /** The chain of {@link TrainableTop}, added to the graph on first use. */
+  public synchronized TrainableTop trainableTop() {
+    if (top == null) {
+      int layers = config.numHiddenLayers();
+      int from = layers - 1;
+      for (String n : trainableNames) {
+        String name = withoutPrefix(n, prefix);
+        if (!name.startsWith("encoder.")) {
+          throw new IllegalStateException(n + " trains, but the trainable top starts at hidden_states[0], after the"
+              + " embeddings: only encoder weights can train through it");
+        }
+        if (!name.startsWith("encoder.layer.")) {
+          from = 0; // the shared relative-position table or its LayerNorm: every layer uses it
+          break;
+        }
+        int dot = name.indexOf('.', "encoder.layer.".length());
+        from = Math.min(from, Integer.parseInt(name.substring("encoder.layer.".length(), dot)));
+      }
+      SDVariable h = sd.placeHolder("trainable_top_input", DataType.FLOAT, -1, -1, config.hiddenSize());
+      List<String> states = new ArrayList<>(List.of(h.name()));
+      for (int i = from; i < layers; i++) {
+        h = layer(binder, prefix + "encoder.layer." + i + ".", h, maskBias, rel, idsInput);
+        states.add(h.name());
+      }
+      top = new TrainableTop(from, states.get(0), List.copyOf(states));
+    }
+    return top;
+  }
+
+  /** {@code hidden_states[index]} of a batch (an inference pass through the layers below it), for a caller's graph feed. */
+  public INDArray hiddenState(int index, Map<String, INDArray> inputs) {
+    return Graphs.output(sd, inputs, hiddenStates.get(index)).get(hiddenStates.get(index));
   }
 
   /** DebertaV2Embeddings: word (+ absolute position) (+ token type 0) → embed_proj → LayerNorm → × mask. */

@@ -24,6 +24,7 @@ public final class ParameterBinder implements AutoCloseable {
   private final WeightSource weights;
   private final Predicate<String> trainable;
   private final Map<String, SDVariable> bound = new LinkedHashMap<>();
+  private final java.util.Set<String> transposed = new java.util.LinkedHashSet<>();
   private final Progress progress;
 
   public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable) {
@@ -107,8 +108,14 @@ public final class ParameterBinder implements AutoCloseable {
         throw new ModelFormatException(weights.location() + ": tensor '" + n + "' should be 2-D [out, in], is "
             + java.util.Arrays.toString(w.shape()));
       }
+      transposed.add(n);
       return bind(n, w.transpose().dup('c'));
     });
+  }
+
+  /** Whether {@code name} was bound by {@link #linearWeight}, i.e. is held transposed ({@code [in, out]}). */
+  public boolean isTransposed(String name) {
+    return transposed.contains(name);
   }
 
   private INDArray load(String name) {

@@ -73,6 +73,20 @@ public final class DebertaFeatures {
     return new DebertaFeatures(dir, config, TextEncoder.of(tokenizer, maxLength), maxLength);
   }
 
+  /**
+   * The same tokenizer and settings computing features with {@code model} (e.g. one being trained, built from this
+   * folder) instead of loading the folder's weights.
+   */
+  public DebertaFeatures using(DebertaV2Model model) {
+    if (model.config().hiddenSize() != config.hiddenSize()) {
+      throw new IllegalArgumentException("the model has hidden size " + model.config().hiddenSize() + ", " + dir
+          + " has " + config.hiddenSize());
+    }
+    DebertaFeatures f = new DebertaFeatures(dir, config, encoder, maxLength);
+    f.model = model;
+    return f;
+  }
+
   /** Values per row: 4 × hidden. */
   public int width() {
     return 4 * config.hiddenSize();

@@ -29,7 +29,10 @@ import org.promptrecovery4j.models.deberta.DebertaV2Model;
  * as two passes, each padded to its own longest text; here both are one batch padded to the longest of all, which
  * gives the same values (padded keys are masked, padded tokens are left out of the means) from one graph.
  *
- * <p>The graph is the model's own ({@link DebertaV2Model#graph()}), extended once; the model must not be used for
+ * <p>Only the layers from the first trainable one up ({@link DebertaV2Model#trainableTop()}, at least the top layer)
+ * run in the differentiated pass; the frozen layers below run first as an inference pass, whose
+ * {@code hidden_states[from]} feeds the trainable part, so that their activations are not kept for the backward
+ * pass. The graph is the model's own ({@link DebertaV2Model#graph()}), extended once; the model must not be used for
  * inference at the same time. The trainable arrays ({@link #parameters()}: DeBERTa variables under their
  * checkpoint names, linear weights {@code [in, out]}, then the head's) are the graph's own, so an optimiser such as
  * {@link org.promptrecovery4j.training.optim.AdamW} updates them in place. Head dropout is not supported here.
@@ -43,6 +46,7 @@ public final class DebertaRegressor {
   private final RegressionHead head;
   private final SameDiff sd;
   private final Map<String, INDArray> parameters = new LinkedHashMap<>();
+  private DebertaV2Model.TrainableTop top;
 
   private DebertaRegressor(DebertaV2Model deberta, RegressionHead head, HeadLoss loss) {
     this.deberta = deberta;
@@ -74,7 +78,8 @@ public final class DebertaRegressor {
   }
 
   private void build(HeadLoss loss) {
-    List<String> states = deberta.hiddenStateNames();
+    top = deberta.trainableTop();
+    List<String> states = top.hiddenStates();
     SDVariable mask = sd.getVariable(DebertaV2Model.attentionMaskName());
     SDVariable last = maskedMean(sd.getVariable(states.get(states.size() - 1)), mask);
     SDVariable second = maskedMean(sd.getVariable(states.get(states.size() - 2)), mask);
@@ -126,6 +131,7 @@ public final class DebertaRegressor {
     texts.addAll(rewritten);
     INDArray[] idsAndMask = pad(texts, deberta.config().padTokenId());
     Map<String, INDArray> feed = new LinkedHashMap<>(deberta.inputs(idsAndMask[0], idsAndMask[1]));
+    feed.put(top.input(), deberta.hiddenState(top.from(), feed).dup());
     feed.put("targets", targets.castTo(DataType.FLOAT));
     OutAndGrad r = sd.calculateGradientsAndOutputs(feed, List.of("loss", "batch_mean", "batch_var"),
         new ArrayList<>(parameters.keySet()));

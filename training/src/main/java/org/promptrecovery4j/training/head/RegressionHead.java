@@ -176,6 +176,29 @@ public final class RegressionHead {
     return config;
   }
 
+  /**
+   * Writes {@code head_config.json} (atomically) beside a saved head, as {@code train-head} writes it: the
+   * architecture, sizes, BatchNorm constants, the epoch and step it was saved at, its validation SCS (null without
+   * validation) and the run's settings under {@code training}.
+   */
+  public void saveConfig(Path file, int epoch, long step, double valScs, com.fasterxml.jackson.databind.JsonNode training)
+      throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode n = json.createObjectNode();
+    n.put("architecture", "head = nn.Sequential(nn.Linear(in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))");
+    n.put("in_features", config.in()).put("hidden", config.hidden()).put("out_features", config.out())
+        .put("dropout", config.dropout()).put("initializer_range", config.initializerRange())
+        .put("batch_norm_eps", BN_EPS).put("batch_norm_momentum", BN_MOMENTUM).put("epoch", epoch).put("step", step);
+    if (Double.isNaN(valScs)) {
+      n.putNull("val_scs");
+    } else {
+      n.put("val_scs", valScs);
+    }
+    n.set("training", training);
+    byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+    org.promptrecovery4j.core.AtomicFiles.write(file, out -> out.write(bytes));
+  }
+
   /** The trainable parameters by name (live arrays: an optimiser updates them in place). */
   public Map<String, INDArray> parameters() {
     return parameters;

@@ -12,6 +12,7 @@ import org.promptrecovery4j.core.AtomicFiles;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.lora.LoraAdapter;
 import org.promptrecovery4j.models.lora.LoraConfig;
+import org.promptrecovery4j.training.MemoryGuard;
 import org.promptrecovery4j.training.TensorMap;
 import org.promptrecovery4j.training.optim.AdamW;
 import org.promptrecovery4j.training.optim.GradClipping;
@@ -109,7 +110,7 @@ public final class LoraTraining {
     }
     optimiser.step(parameters(), gradients);
     gradients.values().forEach(INDArray::close);
-    collectIfGrown();
+    memory.collectIfGrown();
   }
 
   /** The loss on a batch in evaluation mode (no dropout). */
@@ -122,21 +123,8 @@ public final class LoraTraining {
     }
   }
 
-  private long baselineBytes = -1;
-
-  /**
-   * A GC when the process has grown by more than a quarter (at least 1 GiB) since the first step: the arrays a
-   * gradient pass leaves behind are freed only when their Java wrappers are collected, and a large heap rarely
-   * collects (measured, phi-2 shapes, 4 layers, 256 tokens: RSS 12 to 20 GiB after 6 steps without this).
-   */
-  private void collectIfGrown() {
-    long now = org.bytedeco.javacpp.Pointer.physicalBytes();
-    if (baselineBytes < 0) {
-      baselineBytes = now;
-    } else if (now > baselineBytes + Math.max(1L << 30, baselineBytes / 4)) {
-      System.gc();
-    }
-  }
+  /** Closed gradients alone do not keep the process flat: see {@link MemoryGuard}. */
+  private final MemoryGuard memory = new MemoryGuard();
 
   /**
    * Writes the adapter as PEFT's {@code save_pretrained} does: {@code adapter_config.json} and
