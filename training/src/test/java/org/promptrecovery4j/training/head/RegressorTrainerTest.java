@@ -219,6 +219,24 @@ class RegressorTrainerTest {
     assertThat(resumed.resumed()).isTrue();
     assertThat(resumed.epochs()).isEqualTo(full.epochs()).hasSize(3).allSatisfy(e -> assertThat(e.valScs()).isFinite());
     assertThat(resumed.bestEpoch()).isEqualTo(full.bestEpoch());
+    // the best validation SCS is that of the saved folder and head: features of a/deberta, eval-mode head, mean cos³
+    int[] rows = {0, 1, 2, 3, 4, 5};
+    org.promptrecovery4j.training.Shuffling.shuffle(rows, new Random(7));
+    int[] val = {rows[4], rows[5]};
+    DebertaFeatures saved = DebertaFeatures.open(a.resolve(RegressorTrainer.DEBERTA), 384);
+    Csv.Table t = Csv.read(DATA);
+    float[][] x = saved.texts(List.of(t.rows().get(val[0]).get(1), t.rows().get(val[1]).get(1)),
+        List.of(t.rows().get(val[0]).get(2), t.rows().get(val[1]).get(2)), 8);
+    float[][] pred = RegressionHead.load(a.resolve(RegressorTrainer.HEAD), 0).predict(Nd4j.createFromArray(x)).toFloatMatrix();
+    float[][] targets = org.promptrecovery4j.core.NpyReader.readFloat32(y);
+    double scs = 0;
+    for (int i = 0; i < 2; i++) {
+      double c = org.promptrecovery4j.evaluation.SharpenedCosine.cosine(pred[i], targets[val[i]]);
+      scs += c * c * c / 2;
+    }
+    System.out.printf("best epoch %d of %s; validation SCS recomputed from the saved folder %.7f%n", full.bestEpoch(),
+        full.epochs(), scs);
+    assertThat(scs).isCloseTo(full.bestValScs(), org.assertj.core.data.Offset.offset(1e-7));
     for (String f : List.of(RegressorTrainer.STATE, RegressorTrainer.HEAD, RegressorTrainer.CONFIG, "deberta/model.safetensors")) {
       assertThat(Files.readAllBytes(b.resolve(f))).as(f).isEqualTo(Files.readAllBytes(a.resolve(f)));
     }
