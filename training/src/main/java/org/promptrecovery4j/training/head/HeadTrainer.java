@@ -383,15 +383,7 @@ public final class HeadTrainer {
   }
 
   private void writeConfig(State s, int epoch, double scs) throws IOException {
-    RegressionHead.Config c = s.head.config();
-    ObjectNode n = JSON.createObjectNode();
-    n.put("architecture", "head = nn.Sequential(nn.Linear(in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))");
-    n.put("in_features", c.in()).put("hidden", c.hidden()).put("out_features", c.out()).put("dropout", c.dropout())
-        .put("initializer_range", c.initializerRange()).put("batch_norm_eps", RegressionHead.BN_EPS)
-        .put("batch_norm_momentum", RegressionHead.BN_MOMENTUM).put("epoch", epoch).put("step", s.step);
-    putNumber(n, "val_scs", scs);
-    n.set("training", identity);
-    AtomicFiles.write(output.resolve(CONFIG), out -> out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n)));
+    s.head.saveConfig(output.resolve(CONFIG), epoch, s.step, scs, identity);
   }
 
   private int[] epochOrder(int[] train, int epoch) {

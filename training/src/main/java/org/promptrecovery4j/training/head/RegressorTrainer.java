@@ -378,18 +378,10 @@ public final class RegressorTrainer {
     }
   }
 
-  /** Train and validation row indices: the last ⌈F·N⌉ rows (or of a seeded permutation, when shuffling). */
+  /** Train and validation row indices: {@link RowSplit#holdOut}, the split {@code train-head} makes. */
   private int[][] split(int n) {
-    int[] all = new int[n];
-    Arrays.setAll(all, i -> i);
-    if (o.shuffle() && o.valFraction() > 0) {
-      Shuffling.shuffle(all, new Random(o.seed()));
-    }
-    int nVal = (int) Math.ceil(o.valFraction() * n);
-    if (o.valFraction() > 0 && nVal >= n) {
-      throw new IllegalArgumentException("--val-fraction " + o.valFraction() + " leaves no training rows of " + n);
-    }
-    return new int[][] {Arrays.copyOf(all, n - nVal), Arrays.copyOfRange(all, n - nVal, n)};
+    RowSplit s = RowSplit.holdOut(n, o.valFraction(), o.shuffle(), o.seed());
+    return new int[][] {s.train(), s.validation()};
   }
 
   private int[] epochOrder(int[] train, int epoch) {
