@@ -118,7 +118,10 @@ public final class GenerateCommand implements Callable<Integer> {
       } else {
         prompt = codec.promptIds(input.text, chat, responsePrefix);
       }
-      Set<Integer> eos = noEos ? Set.of() : new HashSet<>(eosIds != null ? eosIds : lm.dims().eosTokenIds());
+      // a chat answer also ends at the template's end of turn (Gemma's <end_of_turn>, which its config does not list)
+      Set<Integer> eos = noEos ? Set.of() : eosIds != null ? new HashSet<>(eosIds)
+          : chat ? org.promptrecovery4j.models.TokenizerCodecs.stopIds(lm, codec, codec.chatTemplate())
+          : new HashSet<>(lm.dims().eosTokenIds());
       GenerationConfig config = GenerationConfig.greedy(maxNewTokens).withEos(eos).withStopStrings(stops)
           .withTruncateLeft(truncateLeft).withRepetitionPenalty(repetitionPenalty);
       if (temperature != null) {

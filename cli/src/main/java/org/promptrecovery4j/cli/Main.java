@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       TrainRegressorCommand.class,
       PredictEmbeddingCommand.class,
       CleanCommand.class,
+      RewriteCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -92,9 +92,21 @@ public final class GeneratedPromptCleaner {
   /** {@link #clean}, saying whether the fallback was used. */
   public Result explain(String generated) {
     String s = normalize(generated);
-    int words = words(s);
-    boolean usable = words >= MIN_WORDS && words <= MAX_WORDS && !REFUSAL.matcher(s).find();
-    return usable ? new Result(s, false) : new Result(fallback, true);
+    return usable(s) ? new Result(s, false) : new Result(fallback, true);
+  }
+
+  /**
+   * The cleaned prompt, or the empty string where {@link #clean} would give the fallback: for the LLM recoverers,
+   * whose "nothing usable" an ensemble skips.
+   */
+  public static String cleanOrEmpty(String generated) {
+    String s = normalize(generated);
+    return usable(s) ? s : "";
+  }
+
+  private static boolean usable(String normalized) {
+    int words = words(normalized);
+    return words >= MIN_WORDS && words <= MAX_WORDS && !REFUSAL.matcher(normalized).find();
   }
 
   /** Steps 1–5 (no word-count check, no fallback): may return an empty string. */

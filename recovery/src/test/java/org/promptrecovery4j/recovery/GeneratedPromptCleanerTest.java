@@ -125,6 +125,16 @@ class GeneratedPromptCleanerTest {
   }
 
   @Test
+  void cleanOrEmptyGivesTheEmptyStringWhereCleanGivesTheFallback() {
+    assertThat(GeneratedPromptCleaner.cleanOrEmpty("Sure! Here is the prompt: \"rewrite it as a poem?\""))
+        .isEqualTo("Rewrite it as a poem.");
+    for (String nothing : new String[] {"", "Poem", "I'm sorry, I cannot help with that.", "## Prompt", null}) {
+      assertThat(GeneratedPromptCleaner.cleanOrEmpty(nothing)).as(String.valueOf(nothing)).isEmpty();
+      assertThat(cleaner.clean(nothing)).isEqualTo(FALLBACK);
+    }
+  }
+
+  @Test
   void theFallbackMustBeUsable() {
     assertThatThrownBy(() -> new GeneratedPromptCleaner(" \u00a0")).hasMessageContaining("fallback prompt is blank");
     assertThatThrownBy(() -> new GeneratedPromptCleaner(null)).hasMessageContaining("fallback prompt is blank");

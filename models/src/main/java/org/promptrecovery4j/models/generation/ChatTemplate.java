@@ -105,6 +105,14 @@ public final class ChatTemplate {
   }
 
   /**
+   * The token that ends the model's turn: {@code <end_of_turn>} for Gemma (its tokenizer's EOS is {@code <eos>}, which
+   * an answer does not end with), the EOS token for Mistral; null when unknown.
+   */
+  public String endOfTurnToken() {
+    return family == Family.GEMMA ? "<end_of_turn>" : eos;
+  }
+
+  /**
    * One user turn opened for the model's answer, the answer started with {@code responsePrefix}
    * (e.g. "Modify this text by", as the 4th-place solution primed Mistral); null or empty for none.
    */

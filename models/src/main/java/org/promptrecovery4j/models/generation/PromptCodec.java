@@ -18,6 +18,16 @@ public interface PromptCodec extends TokenDecoder {
   /** The model's chat template, or null when the tokenizer has none. */
   ChatTemplate chatTemplate();
 
+  /** The tokenizer's EOS id, or -1 when it names none. */
+  default int eosId() {
+    return -1;
+  }
+
+  /** The id of one token ({@code <end_of_turn>}), or -1 when the tokenizer has no such token. */
+  default int tokenToId(String token) {
+    return -1;
+  }
+
   /**
    * The ids of a prompt: with {@code chat}, the text as one user turn through the chat template (encoded
    * without extra special tokens, as HF's {@code apply_chat_template}) then {@code responsePrefix};

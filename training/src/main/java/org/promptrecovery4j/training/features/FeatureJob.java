@@ -58,17 +58,12 @@ public final class FeatureJob {
 
   /** {@code OUTPUT.partial}: the finished rows of an unfinished run. */
   public static Path partialFile(Path output) {
-    return output.resolveSibling(output.getFileName() + ".partial");
+    return org.promptrecovery4j.core.JobState.partialFile(output);
   }
 
   /** {@code OUTPUT.partial.json}: what the unfinished run was started with. */
   public static Path stateFile(Path output) {
-    return output.resolveSibling(output.getFileName() + ".partial.json");
-  }
-
-  static Path stripJson(Path stateFile) {
-    String n = stateFile.getFileName().toString();
-    return stateFile.resolveSibling(n.substring(0, n.length() - ".json".length()));
+    return org.promptrecovery4j.core.JobState.stateFile(output);
   }
 
   /** Runs (or resumes) the job and writes the output. */
@@ -84,7 +79,7 @@ public final class FeatureJob {
     int[] order = DebertaFeatures.lengthOrder(originals, rewritten);
     Map<String, Object> state = ResumeState.of(s.input(), s.model(), s.originalColumn(), s.rewrittenColumn(),
         s.maxLength(), s.batchSize(), rows, features.width());
-    startOrCheck(s.output(), state);
+    ResumeState.startOrCheck(s.output(), state);
     features.checkIds(originals, s.input() + ", column " + s.originalColumn());
     features.checkIds(rewritten, s.input() + ", column " + s.rewrittenColumn());
     int resumed;
@@ -115,21 +110,6 @@ public final class FeatureJob {
       rewritten.add(row.get(r));
     }
     return new List[] {originals, rewritten};
-  }
-
-  /** A fresh run writes its state; a resumed one must find the same state. */
-  private static void startOrCheck(Path output, Map<String, Object> state) throws IOException {
-    Path stateFile = stateFile(output);
-    Path partial = partialFile(output);
-    if (Files.exists(stateFile)) {
-      ResumeState.requireSame(stateFile, ResumeState.read(stateFile), state);
-      return;
-    }
-    if (Files.exists(partial)) {
-      throw new IllegalArgumentException(partial + ": partial results without their " + stateFile.getFileName()
-          + ": cannot tell what run they belong to; delete " + partial.getFileName() + " to start over");
-    }
-    ResumeState.write(stateFile, state);
   }
 
   /** The batches not yet in the side file, in order, each appended as it finishes. */

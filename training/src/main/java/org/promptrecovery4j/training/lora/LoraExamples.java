@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.models.generation.ChatTemplate;
 import org.promptrecovery4j.models.generation.PromptCodec;
@@ -23,6 +25,7 @@ import org.promptrecovery4j.models.generation.PromptCodec;
  * {@code "Instruct: <instruction>\nOutput: <answer>"}; the answer is followed by the EOS token. The loss is on the
  * answer and EOS only. A row longer than {@code maxLength} tokens has its two texts cut (the longer one first, at
  * the end) until it fits; the answer is never cut, and a row whose answer alone does not fit is an error naming it.
+ * Generation renders a row's prompt the same way: {@link #generationPrompt}.
  *
  * <p>Pre-tokenized data: jsonl lines {@code {"input_ids": [...], "labels": [...]}} (labels optional: then every
  * token is labelled), e.g. for a llama2.c checkpoint, which has no tokenizer here.
@@ -70,27 +73,10 @@ public final class LoraExamples {
   static Example render(String original, String rewritten, String answer, PromptCodec codec, ChatTemplate template,
       int eosId, int maxLength, String where) {
     int[] answerIds = concat(codec.encode(template == null ? " " + answer : answer, false), new int[] {eosId});
-    if (length(original, rewritten, 0, codec, template) + answerIds.length > maxLength) {
-      // the fewest characters cut away (longest text first) for the row to fit: a binary search
-      int lo = 1;
-      int hi = original.length() + rewritten.length();
-      if (length(original, rewritten, hi, codec, template) + answerIds.length > maxLength) {
-        throw new IllegalArgumentException(where + ": the answer (" + answerIds.length + " tokens) and the instruction do"
-            + " not fit in --max-length " + maxLength + " even with both texts cut away");
-      }
-      while (lo < hi) {
-        int mid = (lo + hi) >>> 1;
-        if (length(original, rewritten, mid, codec, template) + answerIds.length <= maxLength) {
-          hi = mid;
-        } else {
-          lo = mid + 1;
-        }
-      }
-      String[] cut = cut(original, rewritten, lo);
-      original = cut[0];
-      rewritten = cut[1];
-    }
-    int[] prompt = promptIds(instruction(original, rewritten), codec, template);
+    String[] texts = fitTexts(original, rewritten, c -> promptIds(instruction(c[0], c[1]), codec, template).length,
+        maxLength - answerIds.length, () -> where + ": the answer (" + answerIds.length + " tokens) and the instruction"
+            + " do not fit in --max-length " + maxLength + " even with both texts cut away");
+    int[] prompt = promptIds(instruction(texts[0], texts[1]), codec, template);
     int[] ids = concat(prompt, answerIds);
     int[] labels = new int[ids.length];
     Arrays.fill(labels, 0, prompt.length, CausalLmLoss.IGNORE);
@@ -98,13 +84,55 @@ public final class LoraExamples {
     return new Example(ids, labels);
   }
 
-  private static int length(String o, String r, int cutChars, PromptCodec codec, ChatTemplate template) {
-    String[] c = cut(o, r, cutChars);
-    return promptIds(instruction(c[0], c[1]), codec, template).length;
+  /**
+   * The prompt of one row for generation, token for token what training puts before the answer ({@link #promptIds}
+   * of the {@link #instruction}), the texts cut as training cuts them ({@link #fitTexts}) so that the prompt has at
+   * most {@code maxPromptTokens} tokens. The model's answer continues it: phi-2's format is answered with a space
+   * and the prompt, a chat template's turn with the prompt; both end with EOS.
+   *
+   * @param template the model's chat template ({@code codec.chatTemplate()}, as training takes it), or null for
+   *     phi-2's {@code Instruct:/Output:} format
+   * @param where what the row is called in an error (the instruction alone longer than the budget)
+   */
+  public static int[] generationPrompt(String original, String rewritten, PromptCodec codec, ChatTemplate template,
+      int maxPromptTokens, String where) {
+    String[] texts = fitTexts(original, rewritten, c -> promptIds(instruction(c[0], c[1]), codec, template).length,
+        maxPromptTokens, () -> where + ": the instruction does not fit in " + maxPromptTokens + " tokens even with both"
+            + " texts cut away");
+    return promptIds(instruction(texts[0], texts[1]), codec, template);
+  }
+
+  /**
+   * Two texts cut to fit a token budget as training cuts them: unchanged if {@code tokens} of them is within
+   * {@code budget}; else the fewest characters cut from their ends (the longer text first, then both alike, see
+   * {@link #cut}) for {@code tokens} to fit, found by binary search. An error ({@code tooLong}) if they do not fit
+   * even cut away entirely.
+   *
+   * @param tokens the token count of what the two texts ({@code [a, b]}) are put into
+   */
+  public static String[] fitTexts(String a, String b, ToIntFunction<String[]> tokens, int budget,
+      Supplier<String> tooLong) {
+    if (tokens.applyAsInt(new String[] {a, b}) <= budget) {
+      return new String[] {a, b};
+    }
+    int lo = 1;
+    int hi = a.length() + b.length();
+    if (tokens.applyAsInt(cut(a, b, hi)) > budget) {
+      throw new IllegalArgumentException(tooLong.get());
+    }
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (tokens.applyAsInt(cut(a, b, mid)) <= budget) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return cut(a, b, lo);
   }
 
   /** The two texts with {@code n} characters cut from their ends, the longer one first (then both alike). */
-  static String[] cut(String o, String r, int n) {
+  public static String[] cut(String o, String r, int n) {
     int lo = o.length();
     int lr = r.length();
     int diff = Math.abs(lo - lr);
@@ -120,7 +148,12 @@ public final class LoraExamples {
     return new String[] {o.substring(0, Math.max(0, lo)), r.substring(0, Math.max(0, lr))};
   }
 
-  private static int[] promptIds(String instruction, PromptCodec codec, ChatTemplate template) {
+  /**
+   * The prompt before the answer: with a chat template the instruction as one user turn opened for the model's
+   * answer (encoded without extra special tokens, as HF's {@code apply_chat_template}); without one phi-2's QA format
+   * {@code "Instruct: <instruction>\nOutput:"} with the tokenizer's special tokens.
+   */
+  public static int[] promptIds(String instruction, PromptCodec codec, ChatTemplate template) {
     if (template != null) {
       return codec.encode(template.prompt(instruction, null), false);
     }
