@@ -128,6 +128,14 @@ public final class FewShotRecoverer implements PromptRecoverer {
     return NAME;
   }
 
+  private boolean excludeTruePrompts;
+
+  /** In evaluation: no example carrying the row's true prompt is shown to the model. */
+  @Override
+  public void excludeTruePrompts(boolean on) {
+    this.excludeTruePrompts = on;
+  }
+
   public ExampleBank bank() {
     return bank;
   }
@@ -144,7 +152,7 @@ public final class FewShotRecoverer implements PromptRecoverer {
 
   /** The examples of each row: bank indices, the nearest first. */
   public List<int[]> examples(List<KaggleRow> rows) {
-    return bank.nearest(rows, settings.k());
+    return bank.neighbours(rows, settings.k(), excludeTruePrompts).stream().map(ExampleBank.Neighbours::rows).toList();
   }
 
   /**

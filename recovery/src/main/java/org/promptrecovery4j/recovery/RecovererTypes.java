@@ -32,11 +32,39 @@ public final class RecovererTypes {
     register(new Type(NearestExamplesRecoverer.NAME, Set.of("encoder", "examples", "k", "rewritten_weight",
         "change_weight", "original_weight"), Set.of("encoder", "examples"), (s, ctx) -> {
           NearestExamplesRecoverer.Settings d = NearestExamplesRecoverer.Settings.defaults();
-          return new NearestExamplesRecoverer(ctx.encoder(s), KaggleCsv.read(s.requiredPath("examples")),
+          return new NearestExamplesRecoverer(ctx.encoder(s)::embed, KaggleCsv.read(s.requiredPath("examples")),
               new NearestExamplesRecoverer.Settings(s.integer("k", d.k(), 1, 1000),
                   s.number("rewritten_weight", d.rewrittenWeight(), 0, 100),
                   s.number("change_weight", d.changeWeight(), 0, 100),
                   s.number("original_weight", d.originalWeight(), 0, 100)));
+        }));
+  }
+
+  static {
+    register(new Type(LoraRecoverer.NAME, Set.of("model", "adapter", "max_new_tokens", "max_length", "batch_size",
+        "keep_dtype"), Set.of("model", "adapter"), (s, ctx) -> LoraRecoverer.load(s.requiredPath("model"),
+            s.requiredPath("adapter"), new LoraRecoverer.Settings(
+                s.integer("max_new_tokens", LoraRecoverer.Settings.DEFAULT_MAX_NEW_TOKENS, 1, 4096),
+                s.integer("max_length", LoraRecoverer.Settings.DEFAULT_MAX_LENGTH, 2, 1 << 20),
+                s.integer("batch_size", LoraRecoverer.Settings.DEFAULT_BATCH_SIZE, 1, 4096)),
+            s.bool("keep_dtype", false))));
+    register(new Type(FewShotRecoverer.NAME, Set.of("model", "examples", "encoder", "k", "max_prompt_tokens",
+        "max_new_tokens", "batch_size", "response_prefix", "keep_dtype"), Set.of("model", "examples", "encoder"),
+        (s, ctx) -> {
+          FewShotRecoverer.Settings settings = new FewShotRecoverer.Settings(
+              s.integer("k", FewShotRecoverer.Settings.DEFAULT_K, 0, 64),
+              s.integer("max_prompt_tokens", FewShotRecoverer.Settings.DEFAULT_MAX_PROMPT_TOKENS, 1, 1 << 20),
+              s.integer("max_new_tokens", FewShotRecoverer.Settings.DEFAULT_MAX_NEW_TOKENS, 1, 4096),
+              s.integer("batch_size", FewShotRecoverer.Settings.DEFAULT_BATCH_SIZE, 1, 4096),
+              s.has("response_prefix") ? s.text("response_prefix", null) : null);
+          ExampleBank bank = ExampleBank.load(s.requiredPath("examples"), ctx.encoder(s)::embed);
+          TextGenerator g = TextGenerator.load(s.requiredPath("model"), null, s.bool("keep_dtype", false));
+          try {
+            return new FewShotRecoverer(g, bank, settings);
+          } catch (RuntimeException e) {
+            g.close();
+            throw e;
+          }
         }));
   }
 

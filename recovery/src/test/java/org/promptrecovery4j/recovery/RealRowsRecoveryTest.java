@@ -109,7 +109,7 @@ class RealRowsRecoveryTest {
     List<KaggleRow> q2 = rows.stream().filter(r -> held.contains(r.rewritePrompt().orElseThrow())).toList();
     List<KaggleRow> e2 = rows.stream().filter(r -> !held.contains(r.rewritePrompt().orElseThrow())).toList();
     double byPrompt = score(e2, q2);
-    NearestExamplesRecoverer loo = new NearestExamplesRecoverer(encoder, new KaggleTable(CSV, table.header(), rows),
+    NearestExamplesRecoverer loo = new NearestExamplesRecoverer(encoder::embed, new KaggleTable(CSV, table.header(), rows),
         NearestExamplesRecoverer.Settings.defaults());
     double leaveOneOut = proxyScore(rows, loo.recoverAll(rows));
     System.out.printf("real rows (" + rows.size() + "), nearest examples (k 1, cos r + cos change), proxy score: random split %.4f (%d queries),"
@@ -122,7 +122,7 @@ class RealRowsRecoveryTest {
   }
 
   static double score(List<KaggleRow> examples, List<KaggleRow> queries) {
-    NearestExamplesRecoverer n = new NearestExamplesRecoverer(encoder, new KaggleTable(CSV, table.header(), examples),
+    NearestExamplesRecoverer n = new NearestExamplesRecoverer(encoder::embed, new KaggleTable(CSV, table.header(), examples),
         NearestExamplesRecoverer.Settings.defaults());
     return proxyScore(queries, n.recoverAll(queries));
   }
