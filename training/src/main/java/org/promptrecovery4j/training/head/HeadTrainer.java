@@ -456,7 +456,8 @@ public final class HeadTrainer {
     return out;
   }
 
-  private static void putNumber(ObjectNode n, String key, double v) {
+  /** {@code v}, or null for NaN (JSON has no NaN). */
+  static void putNumber(ObjectNode n, String key, double v) {
     if (Double.isNaN(v)) {
       n.putNull(key);
     } else {
@@ -464,7 +465,8 @@ public final class HeadTrainer {
     }
   }
 
-  private static double number(JsonNode n) {
+  /** A number, or NaN for null. */
+  static double number(JsonNode n) {
     return n.isNumber() ? n.asDouble() : Double.NaN;
   }
 

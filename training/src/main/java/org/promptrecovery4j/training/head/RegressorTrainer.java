@@ -467,9 +467,9 @@ public final class RegressorTrainer {
     epochStep = meta.path("epoch_step").asInt();
     lossSum = meta.path("loss_sum").asDouble();
     bestEpoch = meta.path("best_epoch").asInt();
-    bestScs = number(meta.path("best_val_scs"));
+    bestScs = HeadTrainer.number(meta.path("best_val_scs"));
     for (JsonNode e : meta.path("history")) {
-      history.add(new Epoch(e.path("epoch").asInt(), number(e.path("train_loss")), number(e.path("val_scs"))));
+      history.add(new Epoch(e.path("epoch").asInt(), HeadTrainer.number(e.path("train_loss")), HeadTrainer.number(e.path("val_scs"))));
     }
   }
 
@@ -494,7 +494,7 @@ public final class RegressorTrainer {
     meta.put("deberta_layout", "graph: linear weights [in, out]");
     meta.put("step", step).put("epochs_done", epochsDone).put("epoch_step", epochStep).put("loss_sum", lossSum)
         .put("best_epoch", bestEpoch);
-    putNumber(meta, "best_val_scs", bestScs);
+    HeadTrainer.putNumber(meta, "best_val_scs", bestScs);
     ObjectNode optSteps = meta.putObject("optimizer_steps");
     for (AdamW opt : List.of(headOpt, debertaOpt)) {
       opt.state().forEach((n, st) -> {
@@ -505,8 +505,8 @@ public final class RegressorTrainer {
     ArrayNode h = meta.putArray("history");
     for (Epoch e : history) {
       ObjectNode n = h.addObject().put("epoch", e.epoch());
-      putNumber(n, "train_loss", e.trainLoss());
-      putNumber(n, "val_scs", e.valScs());
+      HeadTrainer.putNumber(n, "train_loss", e.trainLoss());
+      HeadTrainer.putNumber(n, "val_scs", e.valScs());
     }
     SafetensorsWriter.write(output.resolve(STATE), t, t.names(), Map.of("format", "pt", META, meta.toString()));
   }
@@ -562,15 +562,4 @@ public final class RegressorTrainer {
         : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
   }
 
-  private static void putNumber(ObjectNode n, String key, double v) {
-    if (Double.isNaN(v)) {
-      n.putNull(key);
-    } else {
-      n.put(key, v);
-    }
-  }
-
-  private static double number(JsonNode n) {
-    return n.isNumber() ? n.asDouble() : Double.NaN;
-  }
 }
