@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       TrainHeadCommand.class,
       PredictEmbeddingCommand.class,
       CleanCommand.class,
+      MeanPromptCommand.class,
     })
 public final class Main implements Runnable {
 
