@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       PredictEmbeddingCommand.class,
       CleanCommand.class,
       RewriteCommand.class,
+      MeanPromptCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.core.Progress;
+import org.promptrecovery4j.evaluation.Charts;
 import org.promptrecovery4j.evaluation.SharpenedCosine;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
 
@@ -33,6 +34,13 @@ public final class EvaluateJob {
   }
 
   private EvaluateJob() {}
+
+  /** The histogram's file: the CSV's name with {@code .png} for its extension. */
+  public static Path png(Path csv) {
+    String name = csv.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return csv.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".png");
+  }
 
   /**
    * Evaluates {@code config} on {@code input} (rows with {@code rewrite_prompt}), writing the per-row CSV
@@ -91,11 +99,18 @@ public final class EvaluateJob {
     }
     Csv.write(output, header, csv);
     Result r = new Result(names, scores, scorerName);
+    Path png = png(output);
+    List<Charts.Sample> samples = new ArrayList<>();
+    for (String n : names) {
+      samples.add(new Charts.Sample(String.format(Locale.ROOT, "%s (mean %.3f)", n, r.mean(n)), scores.get(n)));
+    }
+    Charts.histogram(png, Charts.Frame.of("Sharpened cosine per row (" + rows.size() + " rows), scored with " + scorerName,
+        "cos³ of answer and true prompt", "rows"), samples, 20, 0, 1);
     for (String n : names) {
       log.printf(Locale.ROOT, "evaluate: %-20s mean sharpened cosine %.4f over %d rows%n", n, r.mean(n), rows.size());
     }
     log.println("evaluate: scored with " + scorerName + (scorerName.toLowerCase(Locale.ROOT).contains("sentence-t5")
-        ? "" : " (a PROXY: the competition's metric embeds with sentence-t5-base)") + "; wrote " + output);
+        ? "" : " (a PROXY: the competition's metric embeds with sentence-t5-base)") + "; wrote " + output + " and " + png);
     return r;
   }
 }

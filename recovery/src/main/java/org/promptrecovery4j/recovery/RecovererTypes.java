@@ -68,6 +68,26 @@ public final class RecovererTypes {
         }));
   }
 
+  static {
+    register(new Type(RegressorRecoverer.NAME, Set.of("deberta", "head", "sentence_t5", "bank", "top_k", "separator",
+        "max_length", "batch_size", "inversion", "inversion_vocabulary_size", "inversion_shortlist",
+        "inversion_max_evaluations", "inversion_max_words"), Set.of("deberta", "head", "sentence_t5", "bank"), (s, ctx) -> {
+          RegressorRecoverer.Settings d = RegressorRecoverer.Settings.defaults();
+          RegressorRecoverer.Inversion i = RegressorRecoverer.Inversion.defaults();
+          RegressorRecoverer.Inversion inversion = !s.bool("inversion", false) ? null : new RegressorRecoverer.Inversion(
+              s.integer("inversion_vocabulary_size", i.vocabularySize(), 1, 1_000_000),
+              s.integer("inversion_shortlist", i.shortlist(), 1, 100_000),
+              s.integer("inversion_max_evaluations", i.maxEvaluations(), 1, 10_000_000),
+              s.integer("inversion_max_words", i.maxWords(), 1, 256));
+          String bank = s.text("bank", null);
+          return RegressorRecoverer.load(s.requiredPath("deberta"), s.requiredPath("head"), s.path("sentence_t5"),
+              bank.equalsIgnoreCase(PromptBank.BUILTIN) ? bank : s.requiredPath("bank").toString(),
+              new RegressorRecoverer.Settings(s.integer("top_k", d.topK(), 1, 100), s.text("separator", d.separator()),
+                  s.integer("max_length", d.maxLength(), 2, 1 << 16), s.integer("batch_size", d.batchSize(), 1, 4096),
+                  inversion));
+        }));
+  }
+
   private RecovererTypes() {}
 
   /** Adds a type (a later registration of the same name replaces the earlier one). */

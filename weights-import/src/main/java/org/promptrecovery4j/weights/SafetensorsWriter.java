@@ -19,14 +19,18 @@ public final class SafetensorsWriter {
 
   private SafetensorsWriter() {}
 
-  /** Copies the named tensors of {@code source} unchanged (same dtype and bytes) into {@code output}. */
+  /**
+   * Copies the named tensors of {@code source} unchanged (same dtype and bytes) into {@code output}; the metadata
+   * keys are written sorted.
+   */
   public static void write(Path output, WeightSource source, List<String> names, Map<String, String> metadata)
       throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode header = mapper.createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");
-      metadata.forEach(meta::put);
+      // keys sorted: Map.of iterates in an order salted per JVM, and a file must be byte-equal from run to run
+      new java.util.TreeMap<>(metadata).forEach(meta::put);
     }
     long offset = 0;
     long total = 0;

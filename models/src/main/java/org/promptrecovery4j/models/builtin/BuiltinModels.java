@@ -23,11 +23,11 @@ import org.promptrecovery4j.models.sentence.SentenceEmbedder;
  *
  * <p>On first use the model is written once, as an ordinary sentence-transformers folder ({@code config.json},
  * {@code modules.json}, {@code 1_Pooling}, {@code sentence_bert_config.json}, {@code tokenizer.json},
- * {@code model.onnx}), into the cache: {@code -Dpr4j.cache}, else {@code $PR4J_CACHE}, else
- * {@code $XDG_CACHE_HOME/promptrecovery4j}, else {@code ~/.cache/promptrecovery4j}; a cache that cannot be written
- * falls back to the temporary folder. The folder appears whole or not at all (written beside it, checked against
- * the SHA-256 of the shipped files, then renamed), so concurrent first uses and a killed process leave no half
- * model. Afterwards everything that takes a model folder takes it, e.g. {@link SentenceEmbedder#load}.
+ * {@code model.onnx}), into the cache ({@link org.promptrecovery4j.core.Cache}: {@code -Dpr4j.cache}, else
+ * {@code $PR4J_CACHE}, else {@code $XDG_CACHE_HOME/promptrecovery4j}, else {@code ~/.cache/promptrecovery4j}; a cache
+ * that cannot be written falls back to the temporary folder). The folder appears whole or not at all (written
+ * beside it, checked against the SHA-256 of the shipped files, then renamed), so concurrent first uses and a killed
+ * process leave no half model. Afterwards everything that takes a model folder takes it, e.g. {@link SentenceEmbedder#load}.
  *
  * <p>Names are matched case-insensitively; {@link #resolve} turns a command-line {@code --model} (a built-in name
  * or a folder) into a folder.
@@ -38,9 +38,9 @@ public final class BuiltinModels {
   public static final String ALL_MINILM_L6_V2 = "all-MiniLM-L6-v2";
 
   /** Where the cache is: this system property, else the environment variable {@value #CACHE_ENV}. */
-  public static final String CACHE_PROPERTY = "pr4j.cache";
+  public static final String CACHE_PROPERTY = org.promptrecovery4j.core.Cache.PROPERTY;
 
-  public static final String CACHE_ENV = "PR4J_CACHE";
+  public static final String CACHE_ENV = org.promptrecovery4j.core.Cache.ENV;
 
   private static final String RESOURCES = "/org/promptrecovery4j/models/builtin/" + ALL_MINILM_L6_V2 + "/";
 
@@ -110,7 +110,7 @@ public final class BuiltinModels {
     }
     String version = jarVersion();
     IOException first = null;
-    for (Path root : cacheRoots()) {
+    for (Path root : org.promptrecovery4j.core.Cache.roots()) {
       Path target = root.resolve("builtin").resolve(canonical + "-" + version);
       if (isComplete(target)) {
         return target;
@@ -127,21 +127,6 @@ public final class BuiltinModels {
       }
     }
     throw first;
-  }
-
-  private static List<Path> cacheRoots() {
-    String prop = System.getProperty(CACHE_PROPERTY);
-    if (prop != null && !prop.isBlank()) {
-      return List.of(Path.of(prop)); // asked for explicitly: no silent fallback
-    }
-    String env = System.getenv(CACHE_ENV);
-    if (env != null && !env.isBlank()) {
-      return List.of(Path.of(env));
-    }
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path home = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "promptrecovery4j-" + System.getProperty("user.name", "user"));
-    return List.of(home.resolve("promptrecovery4j"), tmp);
   }
 
   /** The version of the artifact the ONNX file comes from (names the cache folder). */

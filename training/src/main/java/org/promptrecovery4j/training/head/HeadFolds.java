@@ -146,7 +146,7 @@ public final class HeadFolds {
     for (int k = 0; k < splits.size(); k++) {
       Path file = output.resolve(foldName(k)).resolve(HeadTrainer.HEAD);
       int[] rows = splits.get(k).validation();
-      float[][] pred = HeadTrainer.predictRows(RegressionHead.load(file, 0), file, HeadTrainer.pick(x, rows), features);
+      float[][] pred = HeadTrainer.predictRows(RegressionHead.load(file, 0), file, HeadTrainer.pick(x, rows), features.toString());
       for (int i = 0; i < rows.length; i++) {
         oof[rows[i]] = pred[i];
       }
@@ -212,11 +212,11 @@ public final class HeadFolds {
   }
 
   /**
-   * The mean of the eval-mode predictions of every fold head of the k-fold run in {@code dir} for the rows of
-   * {@code features} (summed in double in fold order, divided by K, rounded to float32). A run with folds not
-   * finished is refused, naming them.
+   * The mean of the eval-mode predictions of every fold head of the k-fold run in {@code dir} for the feature rows
+   * {@code x} (read from {@code features}), summed in double in fold order, divided by K, rounded to float32. A run
+   * with folds not finished is refused, naming them.
    */
-  static float[][] predictMean(Path dir, Path features) throws IOException {
+  static float[][] predictMean(Path dir, float[][] x, String features) throws IOException {
     Path summary = dir.resolve(FOLDS_JSON);
     JsonNode j = JSON.readTree(summary.toFile());
     int folds = j.path("folds").asInt();
@@ -237,8 +237,6 @@ public final class HeadFolds {
           + "-fold run " + (missing.size() > 1 ? "are" : "is") + " missing (not finished per " + FOLDS_JSON
           + "); finish them with train-head --folds " + folds + " on this folder");
     }
-    float[][] x = NpyReader.readFloat32(features);
-    HeadTrainer.checkFinite(features, x);
     double[][] sum = null;
     for (int k = 0; k < folds; k++) {
       Path file = dir.resolve(foldName(k)).resolve(HeadTrainer.HEAD);

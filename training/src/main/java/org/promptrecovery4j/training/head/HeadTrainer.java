@@ -476,28 +476,34 @@ public final class HeadTrainer {
    * k-fold run ({@value HeadFolds#FOLDS_JSON}): then the mean of its fold heads' predictions ({@link HeadFolds}).
    */
   public static int predict(Path headDir, Path features, Path output) throws IOException {
-    float[][] out;
-    if (Files.isDirectory(headDir) && !Files.exists(headDir.resolve(HEAD))
-        && Files.exists(headDir.resolve(HeadFolds.FOLDS_JSON))) {
-      out = HeadFolds.predictMean(headDir, features);
-    } else {
-      Path file = Files.isDirectory(headDir) ? headDir.resolve(HEAD) : headDir;
-      if (!Files.isRegularFile(file)) {
-        throw new java.io.FileNotFoundException(file + ": no trained head (expected " + HEAD + " from train-head"
-            + (Files.isDirectory(headDir.resolve(HeadFolds.foldName(0)))
-                ? ", or " + HeadFolds.FOLDS_JSON + " beside the fold folders: run train-head --folds K on it" : "")
-            + ")");
-      }
-      float[][] x = NpyReader.readFloat32(features);
-      checkFinite(features, x);
-      out = predictRows(RegressionHead.load(file, 0), file, x, features);
-    }
+    float[][] x = NpyReader.readFloat32(features);
+    checkFinite(features, x);
+    float[][] out = predict(headDir, x, features.toString());
     org.promptrecovery4j.core.Npy.writeFloat32(output, out);
     return out.length;
   }
 
+  /**
+   * Eval-mode predictions for the feature rows {@code x} (already in memory; {@code source} names them in errors):
+   * {@code headDir} as in {@link #predict(Path, Path, Path)}, a k-fold folder giving the mean of its fold heads.
+   */
+  public static float[][] predict(Path headDir, float[][] x, String source) throws IOException {
+    if (Files.isDirectory(headDir) && !Files.exists(headDir.resolve(HEAD))
+        && Files.exists(headDir.resolve(HeadFolds.FOLDS_JSON))) {
+      return HeadFolds.predictMean(headDir, x, source);
+    }
+    Path file = Files.isDirectory(headDir) ? headDir.resolve(HEAD) : headDir;
+    if (!Files.isRegularFile(file)) {
+      throw new java.io.FileNotFoundException(file + ": no trained head (expected " + HEAD + " from train-head"
+          + (Files.isDirectory(headDir.resolve(HeadFolds.foldName(0)))
+              ? ", or " + HeadFolds.FOLDS_JSON + " beside the fold folders: run train-head --folds K on it" : "")
+          + ")");
+    }
+    return predictRows(RegressionHead.load(file, 0), file, x, source);
+  }
+
   /** Eval-mode predictions of {@code head} (read from {@code headFile}) for the rows of {@code x}, 256 at a time. */
-  static float[][] predictRows(RegressionHead head, Path headFile, float[][] x, Path features) {
+  static float[][] predictRows(RegressionHead head, Path headFile, float[][] x, String features) {
     if (x.length > 0 && x[0].length != head.config().in()) {
       throw new IllegalArgumentException(features + " has " + x[0].length + " columns, the head in " + headFile
           + " takes " + head.config().in());
