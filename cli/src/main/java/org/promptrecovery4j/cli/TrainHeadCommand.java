@@ -4,9 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.promptrecovery4j.training.head.HeadFolds;
-import org.promptrecovery4j.training.head.HeadLoss;
 import org.promptrecovery4j.training.head.HeadTrainer;
-import org.promptrecovery4j.training.optim.AdamW;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,39 +33,6 @@ public final class TrainHeadCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "output folder (an existing run with the same settings resumes)")
   Path output;
 
-  @Option(names = "--init", description = "start from this head (safetensors with the seed's names) instead of a fresh one")
-  Path init;
-
-  @Option(names = "--no-shuffle", description = "train rows in file order")
-  boolean noShuffle;
-
-  @Option(names = "--epochs", defaultValue = "10", description = "epochs (default ${DEFAULT-VALUE})")
-  int epochs;
-
-  @Option(names = "--steps", defaultValue = "0", description = "optimiser steps in total; overrides --epochs when > 0")
-  int steps;
-
-  @Option(names = "--batch-size", defaultValue = "4", description = "rows per step (default ${DEFAULT-VALUE}, at least 2)")
-  int batchSize;
-
-  @Option(names = "--lr", defaultValue = "1e-3", description = "learning rate (default ${DEFAULT-VALUE})")
-  double lr;
-
-  @Option(names = "--betas", defaultValue = "0.85,0.999", description = "AdamW betas B1,B2 (default ${DEFAULT-VALUE})")
-  String betas;
-
-  @Option(names = "--eps", defaultValue = "1e-8", description = "AdamW epsilon (default ${DEFAULT-VALUE})")
-  double eps;
-
-  @Option(names = "--weight-decay", defaultValue = "0.005", description = "decoupled weight decay, every parameter (default ${DEFAULT-VALUE})")
-  double weightDecay;
-
-  @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "clip_grad_norm_ limit, 0 = off (default ${DEFAULT-VALUE})")
-  double maxGradNorm;
-
-  @Option(names = "--loss", defaultValue = "cosine", description = "cosine, scs or mse (default ${DEFAULT-VALUE})")
-  String loss;
-
   @Option(names = "--val-fraction", description = "rows held out for validation SCS, 0 = none (default 0.1; not with --folds)")
   Double valFraction;
 
@@ -80,30 +45,17 @@ public final class TrainHeadCommand implements Callable<Integer> {
   @Option(names = "--dropout", defaultValue = "0", description = "dropout on the input features in training (default ${DEFAULT-VALUE})")
   double dropout;
 
-  @Option(names = "--seed", defaultValue = "42", description = "seed of the initial weights, shuffling, split and dropout (default ${DEFAULT-VALUE})")
-  long seed;
-
-  @Option(names = "--hidden", defaultValue = "32256", description = "hidden width of a fresh head (default ${DEFAULT-VALUE}, the seed's)")
-  int hidden;
+  @picocli.CommandLine.Mixin
+  HeadTrainingOptions t = new HeadTrainingOptions();
 
   @Override
   public Integer call() throws Exception {
-    String[] b = betas.split(",");
-    if (b.length != 2) {
-      throw new IllegalArgumentException("--betas takes two numbers B1,B2, got '" + betas + "'");
-    }
-    AdamW.Settings adam;
-    try {
-      adam = new AdamW.Settings(lr, Double.parseDouble(b[0].strip()), Double.parseDouble(b[1].strip()), eps, weightDecay);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--betas takes two numbers B1,B2, got '" + betas + "'");
-    }
     if (fold != null && folds == null) {
       throw new IllegalArgumentException("--fold " + fold + " needs --folds K");
     }
     double val = valFraction != null ? valFraction : folds != null ? 0 : 0.1;
-    HeadTrainer.Options o = new HeadTrainer.Options(epochs, steps, batchSize, adam, maxGradNorm, HeadLoss.parse(loss),
-        val, dropout, seed, hidden, !noShuffle, init);
+    HeadTrainer.Options o = new HeadTrainer.Options(t.epochs, t.steps, t.batchSize, t.adam(), t.maxGradNorm,
+        t.headLoss(), val, dropout, t.seed, t.hidden, !t.noShuffle, t.init);
     if (folds != null) {
       HeadFolds.Result r = HeadFolds.train(features, targets, output, o, folds, fold, System.err);
       System.err.printf(Locale.ROOT, "train-head: %d of %d folds finished%s: best validation SCS %.5f ± %.5f (mean ± std"

@@ -3,9 +3,7 @@ package org.promptrecovery4j.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.promptrecovery4j.training.head.HeadLoss;
 import org.promptrecovery4j.training.head.RegressorTrainer;
-import org.promptrecovery4j.training.optim.AdamW;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,68 +41,22 @@ public final class TrainRegressorCommand implements Callable<Integer> {
   @Option(names = "--max-length", defaultValue = "384", description = "tokens per text, [CLS] and [SEP] included (default ${DEFAULT-VALUE})")
   int maxLength;
 
-  @Option(names = "--init", description = "start from this head (safetensors with the seed's names) instead of a fresh one")
-  Path init;
-
-  @Option(names = "--no-shuffle", description = "train rows in file order")
-  boolean noShuffle;
-
-  @Option(names = "--epochs", defaultValue = "10", description = "epochs (default ${DEFAULT-VALUE})")
-  int epochs;
-
-  @Option(names = "--steps", defaultValue = "0", description = "optimiser steps in total; overrides --epochs when > 0")
-  int steps;
-
-  @Option(names = "--batch-size", defaultValue = "4", description = "rows per step (default ${DEFAULT-VALUE}, at least 2)")
-  int batchSize;
-
-  @Option(names = "--lr", defaultValue = "1e-3", description = "the head's learning rate (default ${DEFAULT-VALUE})")
-  double lr;
-
   @Option(names = "--deberta-lr", defaultValue = "2e-5", description = "DeBERTa's learning rate (default ${DEFAULT-VALUE})")
   double debertaLr;
-
-  @Option(names = "--betas", defaultValue = "0.85,0.999", description = "AdamW betas B1,B2 (default ${DEFAULT-VALUE})")
-  String betas;
-
-  @Option(names = "--eps", defaultValue = "1e-8", description = "AdamW epsilon (default ${DEFAULT-VALUE})")
-  double eps;
-
-  @Option(names = "--weight-decay", defaultValue = "0.005", description = "decoupled weight decay, every trainable tensor (default ${DEFAULT-VALUE})")
-  double weightDecay;
-
-  @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "clip_grad_norm_ limit over all trainable tensors, 0 = off (default ${DEFAULT-VALUE})")
-  double maxGradNorm;
-
-  @Option(names = "--loss", defaultValue = "cosine", description = "cosine, scs or mse (default ${DEFAULT-VALUE})")
-  String loss;
 
   @Option(names = "--val-fraction", defaultValue = "0.1", description = "rows held out for validation SCS, 0 = none (default ${DEFAULT-VALUE})")
   double valFraction;
 
-  @Option(names = "--seed", defaultValue = "42", description = "seed of the initial head, shuffling and split (default ${DEFAULT-VALUE})")
-  long seed;
-
-  @Option(names = "--hidden", defaultValue = "32256", description = "hidden width of a fresh head (default ${DEFAULT-VALUE}, the seed's)")
-  int hidden;
-
   @Option(names = "--save-every", defaultValue = "0", description = "also checkpoint every N steps (default ${DEFAULT-VALUE}: after each epoch only)")
   int saveEvery;
 
+  @picocli.CommandLine.Mixin
+  HeadTrainingOptions t = new HeadTrainingOptions();
+
   @Override
   public Integer call() throws Exception {
-    String[] b = betas.split(",");
-    if (b.length != 2) {
-      throw new IllegalArgumentException("--betas takes two numbers B1,B2, got '" + betas + "'");
-    }
-    AdamW.Settings adam;
-    try {
-      adam = new AdamW.Settings(lr, Double.parseDouble(b[0].strip()), Double.parseDouble(b[1].strip()), eps, weightDecay);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--betas takes two numbers B1,B2, got '" + betas + "'");
-    }
-    RegressorTrainer.Options o = new RegressorTrainer.Options(layers(unfreeze), maxLength, epochs, steps, batchSize, adam,
-        debertaLr, maxGradNorm, HeadLoss.parse(loss), valFraction, seed, hidden, !noShuffle, init, saveEvery);
+    RegressorTrainer.Options o = new RegressorTrainer.Options(layers(unfreeze), maxLength, t.epochs, t.steps, t.batchSize,
+        t.adam(), debertaLr, t.maxGradNorm, t.headLoss(), valFraction, t.seed, t.hidden, !t.noShuffle, t.init, saveEvery);
     RegressorTrainer.Result r = RegressorTrainer.train(model, data, targets, output, o, System.err);
     RegressorTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
     System.err.printf(Locale.ROOT, "wrote %s and %s (epoch %d%s) after %d steps%n", output.resolve(RegressorTrainer.HEAD),
