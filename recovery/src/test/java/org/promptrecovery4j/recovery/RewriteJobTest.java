@@ -12,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.core.Csv;
@@ -120,29 +119,9 @@ class RewriteJobTest {
     RewriteJob.run(ref);
     RewriteJob.Settings s = ref.withOutput(dir.resolve("out.csv"));
     Path marker = dir.resolve("paused");
-    AtomicReference<Throwable> thrown = new AtomicReference<>();
-    System.setProperty(RewriteJob.PAUSE_AFTER_BATCHES_PROPERTY, "1");
-    System.setProperty(RewriteJob.PAUSE_MARKER_PROPERTY, marker.toString());
-    Thread t = new Thread(() -> {
-      try {
-        RewriteJob.run(s);
-      } catch (Throwable e) {
-        thrown.set(e);
-      }
-    });
-    try {
-      t.start();
-      for (int i = 0; i < 6000 && !Files.exists(marker) && t.isAlive(); i++) {
-        Thread.sleep(10);
-      }
-      assertThat(marker).as("paused (%s)", thrown.get()).exists();
-    } finally {
-      System.clearProperty(RewriteJob.PAUSE_AFTER_BATCHES_PROPERTY);
-      System.clearProperty(RewriteJob.PAUSE_MARKER_PROPERTY);
-      t.interrupt();
-      t.join(60_000);
-    }
-    assertThat(thrown.get()).isInstanceOf(InterruptedIOException.class);
+    Throwable thrown = org.promptrecovery4j.testsupport.PausedRun.untilPaused(
+        java.util.Map.of(RewriteJob.PAUSE_AFTER_BATCHES_PROPERTY, "1", RewriteJob.PAUSE_MARKER_PROPERTY, marker.toString()), marker, () -> RewriteJob.run(s));
+    assertThat(thrown).isInstanceOf(InterruptedIOException.class);
     Path partial = JobState.partialFile(s.output());
     assertThat(s.output()).doesNotExist();
     assertThat(Files.readAllLines(partial)).hasSize(2);

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -236,29 +235,9 @@ class HeadFoldsTest {
 
     Path killed = tmp.resolve("killed");
     Path marker = tmp.resolve("paused");
-    AtomicReference<Throwable> thrown = new AtomicReference<>();
-    System.setProperty(HeadTrainer.PAUSE_AFTER_EPOCHS_PROPERTY, "5");
-    System.setProperty(HeadTrainer.PAUSE_MARKER_PROPERTY, marker.toString());
-    Thread t = new Thread(() -> {
-      try {
-        HeadFolds.train(features(), targets(), killed, options(0, true), 3, null, QUIET);
-      } catch (Throwable e) {
-        thrown.set(e);
-      }
-    });
-    try {
-      t.start();
-      for (int i = 0; i < 6000 && !Files.exists(marker) && t.isAlive(); i++) {
-        Thread.sleep(10);
-      }
-      assertThat(marker).as("paused (%s)", thrown.get()).exists();
-    } finally {
-      System.clearProperty(HeadTrainer.PAUSE_AFTER_EPOCHS_PROPERTY);
-      System.clearProperty(HeadTrainer.PAUSE_MARKER_PROPERTY);
-      t.interrupt();
-      t.join(60_000);
-    }
-    assertThat(thrown.get()).isInstanceOf(InterruptedIOException.class);
+    Throwable thrown = org.promptrecovery4j.testsupport.PausedRun.untilPaused(
+        java.util.Map.of(HeadTrainer.PAUSE_AFTER_EPOCHS_PROPERTY, "5", HeadTrainer.PAUSE_MARKER_PROPERTY, marker.toString()), marker, () -> HeadFolds.train(features(), targets(), killed, options(0, true), 3, null, QUIET));
+    assertThat(thrown).isInstanceOf(InterruptedIOException.class);
     // fold 0 finished and recorded, fold 1 checkpointed after its 2nd epoch, fold 2 not started
     JsonNode j = new ObjectMapper().readTree(killed.resolve(HeadFolds.FOLDS_JSON).toFile());
     assertThat(j.get("finished").toString()).isEqualTo("[0]");
