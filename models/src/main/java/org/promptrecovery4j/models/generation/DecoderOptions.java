@@ -20,7 +20,13 @@ public record DecoderOptions(
     /** Every weight upcast to float32 at load: fastest compute. */
     FLOAT32,
     /** Matrices kept in their stored dtype (bf16 stays 2 bytes) and upcast per use in the graph. */
-    AS_STORED
+    AS_STORED,
+    /**
+     * Matrices held in bf16 (converted at load when stored otherwise) and multiplied in bf16 (oneDNN's
+     * bf16 GEMM): each linear layer casts its input to bf16 and its output back to float32; norms,
+     * softmax, rotary, residuals and the KV cache stay float32. No float32 copy of a matrix exists.
+     */
+    BF16
   }
 
   public static DecoderOptions defaults() {
