@@ -41,6 +41,7 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    org.promptrecovery4j.core.NativeBackend.select(); // before anything loads ND4J
     System.exit(run(args));
   }
 

@@ -23,6 +23,7 @@ public final class Projection {
   private final List<LinearAdapter> adapters = new ArrayList<>();
   private final List<SDVariable> weights = new ArrayList<>();
   private final SDVariable bias;
+  private final DecoderWeights source;
   private final long inFeatures;
   private final long outFeatures;
 
@@ -63,6 +64,7 @@ public final class Projection {
     this.bias = withBias ? w.vectors(fusedName + ".bias", prefixes.stream().map(p -> p + ".bias").toList()) : null;
     this.inFeatures = in;
     this.outFeatures = out;
+    this.source = w;
   }
 
   public List<Linear> parts() {
@@ -82,11 +84,11 @@ public final class Projection {
     SameDiff sd = x2d.getSameDiff();
     SDVariable y;
     if (weights.size() == 1) {
-      y = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(0), x2d), false, true, false);
+      y = source.product(x2d, weights.get(0));
     } else {
       SDVariable[] outs = new SDVariable[weights.size()];
       for (int i = 0; i < outs.length; i++) {
-        outs[i] = sd.mmul(x2d, DecoderWeights.asFloat(weights.get(i), x2d), false, true, false);
+        outs[i] = source.product(x2d, weights.get(i));
       }
       y = sd.concat(1, outs);
     }

@@ -5,7 +5,6 @@ import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
-import org.promptrecovery4j.models.generation.DecoderWeights;
 import org.promptrecovery4j.models.generation.Projection;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.weights.ModelFolder;
@@ -91,6 +90,6 @@ public final class MistralForCausalLM extends CausalLM {
 
   @Override
   protected SDVariable lmHead(SDVariable x) {
-    return lmHead != null ? lmHead.forward(x) : sd.mmul(x, DecoderWeights.asFloat(lmHeadWeight, x), false, true, false);
+    return lmHead != null ? lmHead.forward(x) : weights.product(x, lmHeadWeight);
   }
 }

@@ -148,7 +148,9 @@ class HeadFoldsTest {
       perFold.add(NpyReader.readFloat32(pred));
       double cubes = 0;
       for (int row : RowSplit.fold(20, 3, k, true, 7).validation()) {
-        assertThat(oof[row]).as("oof row %d (fold %d)", row, k).isEqualTo(perFold.get(k)[row]);
+        // the same head on a batch of other rows: oneDNN's GEMM may round differently at another batch size
+        assertThat(oof[row]).as("oof row %d (fold %d)", row, k)
+            .containsExactly(perFold.get(k)[row], org.assertj.core.api.Assertions.within(1e-6f));
         double c = SharpenedCosine.cosine(oof[row], y[row]);
         cubes += c * c * c;
       }
