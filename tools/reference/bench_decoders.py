@@ -4,20 +4,25 @@
 Not a fixture generator (nothing here is committed output). Usage:
     python tools/reference/bench_decoders.py make-phi2 /tmp/bench/phi2 [--layers 32]
     python tools/reference/bench_decoders.py make-mistral7b /tmp/bench/mistral7b [--layers 32]  # bf16, sharded
-    python tools/reference/bench_decoders.py torch /tmp/bench/phi2 [--threads 2]
-The Java side: models/src/test/.../generation/DecoderBenchTest.java (same prompts, same measurements):
-    mvn -B -q -pl models -am test -Dtest=DecoderBenchTest -Dsurefire.failIfNoSpecifiedTests=false \\
-        -Dpr4j.bench.model=/tmp/bench/phi2
+    python tools/reference/bench_decoders.py torch /tmp/bench/phi2 [--dtype float32|bfloat16] [--threads 2] \\
+        [--runs 3] [--output torch.json]
+The JVM side, same measurements and JSON keys (models.bench.DecoderBench):
+    ./prompt-recovery bench-decoder --model /tmp/bench/phi2 [--compute float32|bf16|as-stored] [--output jvm.json]
 Measurements (the model's forward with a KV cache, no generate() loop; random ids):
-- prefill: batch 1, 512 tokens, logits of the last position and the cache (median of 3);
+- prefill: batch 1 of 64 and of 512 tokens, logits of the last position and the cache (median of --runs);
 - decode tokens/s at batch 1 and 16: batch / median time of one step (one new token per row, the cache
-  of a 64-token prompt growing over 16 steps, logits of the new position).
+  of a 64-token prompt growing over 16 steps, logits of the new position);
+- peak RSS (ru_maxrss, GiB), load seconds, weight GiB (the parameters as loaded: 4 bytes a value in float32,
+  2 in bfloat16).
+JSON keys: compute (float32 or bf16, the JVM's names), threads, load_s, weight_gib, prefill64_s, prefill512_s,
+decode_b1_tok_s, decode_b16_tok_s, peak_rss_gib. Run on an otherwise idle machine.
 """
 import argparse
 import json
 import os
 import resource
 import statistics
+import sys
 import time
 
 import torch
@@ -89,13 +94,18 @@ def prompts(batch: int, length: int, vocab: int, seed: int = 0) -> torch.Tensor:
     return torch.randint(3, vocab, (batch, length), generator=g)
 
 
-def bench_torch(model_dir: str, threads: int, runs: int) -> None:
+DTYPES = {"float32": (torch.float32, "float32"), "bfloat16": (torch.bfloat16, "bf16")}
+
+
+def bench_torch(model_dir: str, threads: int, runs: int, dtype: str = "float32", output: str = None) -> dict:
     from transformers import AutoModelForCausalLM
     torch.set_num_threads(threads)
+    torch_dtype, compute = DTYPES[dtype]
     t0 = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype).eval()
     load = time.perf_counter() - t0
     vocab = model.config.vocab_size
+    weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
 
     def prefill(b, length):
         ids = prompts(b, length, vocab)
@@ -117,13 +127,27 @@ def bench_torch(model_dir: str, threads: int, runs: int) -> None:
             past = out.past_key_values
         return statistics.median(times)
 
-    res = {"threads": threads, "load_s": load}
+    def progress(line):
+        print(line, file=sys.stderr, flush=True)
+
+    res = {"compute": compute, "threads": threads, "load_s": load, "weight_gib": weight_bytes / 2**30}
+    progress(f"loaded {model_dir} ({compute}) in {load:.1f} s: {res['weight_gib']:.2f} GiB of weights")
     prefill(1, 16)  # warm-up
-    res["prefill512_s"] = statistics.median(prefill(1, 512)[0] for _ in range(runs))
+    for length in (64, 512):
+        res[f"prefill{length}_s"] = statistics.median(prefill(1, length)[0] for _ in range(runs))
+        progress(f"prefill {length} tokens: {res[f'prefill{length}_s']:.3f} s (median of {runs})")
     for b in (1, 16):
         res[f"decode_b{b}_tok_s"] = b / decode(b, 64, 16)
+        progress(f"decode batch {b}: {res[f'decode_b{b}_tok_s']:.2f} tokens/s")
     res["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(json.dumps(res))
+    text = json.dumps(res)
+    if output:
+        tmp = output + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text + "\n")
+        os.replace(tmp, output)
+    print(text)
+    return res
 
 
 def main() -> None:
@@ -133,13 +157,15 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="torch: the compute dtype")
+    ap.add_argument("--output", help="torch: also write the JSON here")
     a = ap.parse_args()
     if a.what == "make-phi2":
         make_phi2(a.dir, a.layers)
     elif a.what == "make-mistral7b":
         make_mistral7b(a.dir, a.layers)
     else:
-        bench_torch(a.dir, a.threads, a.runs)
+        bench_torch(a.dir, a.threads, a.runs, a.dtype, a.output)
 
 
 if __name__ == "__main__":
