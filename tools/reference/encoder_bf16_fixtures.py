@@ -1,12 +1,14 @@
-"""bf16 references of the tiny DeBERTa-v3 fixtures (issue 12: bf16 linear layers in the encoders).
+"""bf16 references of tiny encoder fixtures (issue 12: bf16 linear layers in the encoders).
 
 The JVM's bf16 option for encoders (ParameterBinder.Precision.BF16) holds every frozen nn.Linear weight in bf16
 (rounded to nearest even from the checkpoint) and, per linear layer, rounds the input to bf16, multiplies in
 oneDNN's bf16 GEMM (float32 accumulation, bf16 result), casts the product to float32 and adds the float32 bias;
 embeddings, LayerNorms, attention scores (c2p/p2c), softmax and residuals stay float32. Written here:
 
-fixtures/deberta-v3-tiny-bf16/expected-bf16.json (inputs.json of the folder, bf16 weights on disk)
-  last_hidden_state            HF DebertaV2Model loaded with dtype=torch.bfloat16 (every op in bf16)
+fixtures/{deberta-v3-tiny-bf16, sentence-t5-tiny, bert-tiny-mean}/expected-bf16.json (on the folder's inputs.json;
+deberta-v3-tiny-bf16 has bf16 weights on disk, the others float32)
+  last_hidden_state            HF's DebertaV2Model / T5EncoderModel / BertModel loaded with dtype=torch.bfloat16
+                               (every op in bf16)
   emulated_last_hidden_state   the float32 model with the JVM path's roundings (see _emulated)
   fp32_max_abs_diff            e = max |HF bf16 - HF fp32 (expected.json)| over non-padded positions
   fp32_max_abs                 max |HF fp32| there (the output scale)
@@ -25,7 +27,7 @@ import os
 
 import numpy as np
 import torch
-from transformers import DebertaV2Model, DebertaV2Tokenizer
+from transformers import BertModel, DebertaV2Model, DebertaV2Tokenizer, T5EncoderModel
 
 from common import FIXTURES, tensor_json, write_json
 
@@ -38,9 +40,9 @@ def _bf16(t):
     return t.to(torch.bfloat16).float()
 
 
-def _emulated_model(folder):
+def _emulated_model(folder, cls=DebertaV2Model):
     """The float32 model, every nn.Linear weight rounded to bf16 once (embeddings and norms untouched)."""
-    model = DebertaV2Model.from_pretrained(folder, dtype=torch.float32).eval()
+    model = cls.from_pretrained(folder, dtype=torch.float32).eval()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.Linear):
@@ -69,23 +71,23 @@ def _hf(model, **inputs):
         return model(**inputs, output_hidden_states=True)
 
 
-def hidden_states_fixture() -> None:
-    folder = os.path.join(FIXTURES, "deberta-v3-tiny-bf16")
+def hidden_states_fixture(name, cls, fp32_key) -> None:
+    folder = os.path.join(FIXTURES, name)
     inputs = json.load(open(os.path.join(folder, "inputs.json")))
     expected = json.load(open(os.path.join(folder, "expected.json")))
     ids = _tensor(inputs["input_ids"]).long()
     mask = _tensor(inputs["attention_mask"]).long()
-    bf16 = DebertaV2Model.from_pretrained(folder, dtype=torch.bfloat16).eval()
+    bf16 = cls.from_pretrained(folder, dtype=torch.bfloat16).eval()
     hf = _hf(bf16, input_ids=ids, attention_mask=mask).last_hidden_state.float()
-    emulated = _emulated(_emulated_model(folder), input_ids=ids, attention_mask=mask).last_hidden_state.float()
-    fp32 = _tensor(expected["last_hidden_state"]).float()
+    emulated = _emulated(_emulated_model(folder, cls), input_ids=ids, attention_mask=mask).last_hidden_state.float()
+    fp32 = _tensor(expected[fp32_key]).float()
     valid = mask.bool()
     e = float((hf - fp32).abs()[valid].max())
     scale = float(fp32.abs()[valid].max())
     write_json(os.path.join(folder, "expected-bf16.json"), {
         "last_hidden_state": tensor_json(hf), "emulated_last_hidden_state": tensor_json(emulated),
         "fp32_max_abs_diff": e, "fp32_max_abs": scale})
-    print(f"deberta-v3-tiny-bf16: HF bf16 vs fp32 {e:.4f} (scale {scale:.2f}); emulation vs HF bf16 "
+    print(f"{name}: HF bf16 vs fp32 {e:.4f} (scale {scale:.2f}); emulation vs HF bf16 "
           f"{float((emulated - hf).abs()[valid].max()):.4f}, vs fp32 {float((emulated - fp32).abs()[valid].max()):.4f}")
 
 
@@ -126,7 +128,9 @@ def features_fixture() -> None:
 
 def main() -> None:
     torch.manual_seed(0)
-    hidden_states_fixture()
+    hidden_states_fixture("deberta-v3-tiny-bf16", DebertaV2Model, "last_hidden_state")
+    hidden_states_fixture("sentence-t5-tiny", T5EncoderModel, "token_embeddings")
+    hidden_states_fixture("bert-tiny-mean", BertModel, "last_hidden_state")
     features_fixture()
 
 
