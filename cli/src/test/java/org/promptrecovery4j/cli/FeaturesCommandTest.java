@@ -46,6 +46,31 @@ class FeaturesCommandTest {
     assertThat(FeatureJob.stateFile(out)).doesNotExist();
   }
 
+  /**
+   * {@code --compute bf16}: the features are bf16's (within bf16 rounding of HF's float32 ones, not equal to them; the
+   * bounds against PyTorch's bf16 references are DebertaFeaturesTest's), and the default is float32.
+   */
+  @Test
+  void computeBf16GivesFeaturesWithinBf16Rounding(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("feats.npy");
+    CliRunner r = CliRunner.run("features", "--model", MODEL.toString(), "--input", DATA.toString(), "--output",
+        out.toString(), "--compute", "bf16");
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    float[] got = WriterKillTest.npy(out);
+    float[] want = WriterKillTest.npy(MODEL.resolve("expected-max384.npy"));
+    assertThat(got).hasSameSizeAs(want);
+    double max = 0;
+    for (int i = 0; i < got.length; i++) {
+      max = Math.max(max, Math.abs(got[i] - want[i]));
+    }
+    assertThat(max).as("max |bf16 - float32|").isGreaterThan(1e-3).isLessThan(0.2);
+    r = CliRunner.run("features", "--model", MODEL.toString(), "--input", DATA.toString(), "--output",
+        dir.resolve("g.npy").toString(), "--compute", "fp8");
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err().strip()).isEqualTo("error: unknown compute precision 'fp8' (float32, bf16)");
+    assertThat(dir.resolve("g.npy")).doesNotExist();
+  }
+
   @Test
   void errorsAreOneLine(@TempDir Path dir) {
     String out = dir.resolve("f.npy").toString();

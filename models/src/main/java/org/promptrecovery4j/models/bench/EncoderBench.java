@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.deberta.DebertaV2Model;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.t5.T5EncoderModel;
 import org.promptrecovery4j.weights.config.ConfigJson;
 import org.promptrecovery4j.weights.config.DebertaV2Config;
@@ -17,7 +18,8 @@ import org.promptrecovery4j.weights.config.T5Config;
 /**
  * Forward-pass timing of the encoders at their real sizes with random weights: microsoft/deberta-v3-large
  * and the T5 encoder of sentence-t5-base (the pooling/Dense/Normalize after it are negligible).
- * {@code tools/reference/bench_encoders.py} times the same shapes in PyTorch.
+ * {@code tools/reference/bench_encoders.py} times the same shapes in PyTorch. Either model can be built with its
+ * linear layers in bf16 ({@link LinearPrecision#BF16}) to time that path against float32.
  */
 public final class EncoderBench {
 
@@ -47,6 +49,12 @@ public final class EncoderBench {
 
   public static DebertaV2Model randomDebertaV3Large() throws IOException {
     return randomDebertaV3Large(name -> false);
+  }
+
+  /** DeBERTa-v3-large's shapes with random frozen weights, its linear layers computed in {@code precision}. */
+  public static DebertaV2Model randomDebertaV3Large(LinearPrecision precision) throws IOException {
+    return DebertaV2Model.create((DebertaV2Config) config(DEBERTA_V3_LARGE), randomDebertaV3LargeWeights(), name -> false,
+        precision);
   }
 
   /** DeBERTa-v3-large's shapes with random weights, those {@code trainable} names (HF names) as variables. */
@@ -82,6 +90,11 @@ public final class EncoderBench {
   }
 
   public static T5EncoderModel randomSentenceT5Base() throws IOException {
+    return randomSentenceT5Base(LinearPrecision.FLOAT32);
+  }
+
+  /** sentence-t5-base's T5 encoder with random weights, its linear layers computed in {@code precision}. */
+  public static T5EncoderModel randomSentenceT5Base(LinearPrecision precision) throws IOException {
     T5Config c = (T5Config) config(SENTENCE_T5_BASE);
     long d = c.dModel();
     long inner = c.innerDim();
@@ -96,7 +109,7 @@ public final class EncoderBench {
           .put(p + "0.layer_norm.weight", d).put(p + "1.layer_norm.weight", d)
           .put(p + "1.DenseReluDense.wi.weight", c.dFf(), d).put(p + "1.DenseReluDense.wo.weight", d, c.dFf());
     }
-    return T5EncoderModel.create(c, w);
+    return T5EncoderModel.create(c, w, precision);
   }
 
   /** Median and minimum wall time of {@code iterations} forward passes after {@code warmup} untimed ones. */

@@ -20,6 +20,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.weights.ModelFolder;
@@ -53,12 +54,12 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   private SDVariable last;
   private Vocabulary vocabulary;
 
-  private BertModel(BertConfig config, WeightSource weights) {
+  private BertModel(BertConfig config, WeightSource weights, LinearPrecision precision) {
     this.config = config;
     this.sd = Graphs.newGraph();
     SDVariable ids = sd.placeHolder(IDS, DataType.INT, -1, -1);
     this.mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
-    build(new ParameterBinder(sd, weights), prefixOf(weights), ids);
+    build(new ParameterBinder(sd, weights, name -> false, precision), prefixOf(weights), ids);
   }
 
   /** Loads a HF BERT folder (safetensors or pytorch_model.bin; any dtype, computed in float32). */
@@ -69,15 +70,34 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   }
 
   public static BertModel load(ModelFolder folder) throws IOException {
+    return load(folder, LinearPrecision.FLOAT32);
+  }
+
+  /**
+   * Loads a HF folder with its linear layers computed in {@code precision} ({@link LinearPrecision#BF16}: bf16
+   * weights and products; the default is float32, which the metric's exactness needs).
+   */
+  public static BertModel load(Path dir, LinearPrecision precision) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return load(folder, precision);
+    }
+  }
+
+  public static BertModel load(ModelFolder folder, LinearPrecision precision) throws IOException {
     if (!(folder.config() instanceof BertConfig c)) {
       throw new ModelFormatException(folder.dir() + ": not a bert model (model_type " + folder.config().modelType() + ")");
     }
-    return new BertModel(c, folder.weights());
+    return new BertModel(c, folder.weights(), precision);
   }
 
   /** Builds the model from a config and any weight source (e.g. random weights for benchmarks). */
   public static BertModel create(BertConfig config, WeightSource weights) {
-    return new BertModel(config, weights);
+    return new BertModel(config, weights, LinearPrecision.FLOAT32);
+  }
+
+  /** {@link #create(BertConfig, WeightSource)} with the linear layers computed in {@code precision}. */
+  public static BertModel create(BertConfig config, WeightSource weights, LinearPrecision precision) {
+    return new BertModel(config, weights, precision);
   }
 
   public BertConfig config() {

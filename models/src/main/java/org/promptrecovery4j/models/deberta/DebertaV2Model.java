@@ -19,6 +19,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.models.TokenInputs;
@@ -44,6 +45,10 @@ import org.promptrecovery4j.weights.config.DebertaV2Config;
  * autodiff reaches them through {@link #graph()}; {@link #inputs} and {@link #hiddenStateNames} let a caller extend
  * the graph. Frozen layers compute exactly as before; a layer whose relative-position projection trains selects its
  * position rows by a one-hot product instead of a gather (SameDiff M2.1's gather has no gradient).
+ *
+ * <p>Loaded with {@link LinearPrecision#BF16}, the frozen linear layers (query/key/value, the position projections,
+ * attention output, intermediate and output dense) hold bf16 weights and multiply in bf16 (see {@link Linear});
+ * embeddings, LayerNorms, the c2p/p2c scores, softmax and residuals stay float32.
  */
 public final class DebertaV2Model implements ForwardModel {
 
@@ -61,6 +66,7 @@ public final class DebertaV2Model implements ForwardModel {
 
   private final DebertaV2Config config;
   private final Predicate<String> trainable;
+  private final LinearPrecision precision;
   private final String prefix;
   private final SameDiff sd;
   private final List<String> trainableNames = new ArrayList<>();
@@ -87,9 +93,11 @@ public final class DebertaV2Model implements ForwardModel {
     }
   };
 
-  private DebertaV2Model(DebertaV2Config config, WeightSource weights, Predicate<String> trainable) {
+  private DebertaV2Model(DebertaV2Config config, WeightSource weights, Predicate<String> trainable,
+      LinearPrecision precision) {
     this.config = config;
     this.trainable = trainable;
+    this.precision = precision;
     if (config.convKernelSize() > 0) {
       throw new ModelFormatException(weights.location() + ": DeBERTa-v2 ConvLayer (conv_kernel_size > 0) is not supported");
     }
@@ -108,7 +116,7 @@ public final class DebertaV2Model implements ForwardModel {
       }
     }
     this.prefix = prefixOf(weights);
-    this.binder = new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix)));
+    this.binder = new ParameterBinder(sd, weights, name -> trainable.test(withoutPrefix(name, prefix)), precision);
     build(binder, prefix);
     for (SDVariable v : sd.variables()) {
       if (v.getVariableType() == VariableType.VARIABLE) {
@@ -161,7 +169,18 @@ public final class DebertaV2Model implements ForwardModel {
   }
 
   public static DebertaV2Model load(ModelFolder folder) throws IOException {
-    return new DebertaV2Model(debertaConfig(folder), folder.weights(), name -> false);
+    return load(folder, LinearPrecision.FLOAT32);
+  }
+
+  /** Loads a HF DeBERTa-v2/v3 folder, every weight frozen, its linear layers computed in {@code precision}. */
+  public static DebertaV2Model load(Path dir, LinearPrecision precision) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return load(folder, precision);
+    }
+  }
+
+  public static DebertaV2Model load(ModelFolder folder, LinearPrecision precision) throws IOException {
+    return new DebertaV2Model(debertaConfig(folder), folder.weights(), name -> false, precision);
   }
 
   private static DebertaV2Config debertaConfig(ModelFolder folder) {
@@ -175,7 +194,7 @@ public final class DebertaV2Model implements ForwardModel {
   public static DebertaV2Model load(Path dir, int unfrozenTopLayers) throws IOException {
     try (ModelFolder folder = ModelFolder.open(dir)) {
       DebertaV2Config c = debertaConfig(folder);
-      return new DebertaV2Model(c, folder.weights(), topLayers(c, unfrozenTopLayers));
+      return new DebertaV2Model(c, folder.weights(), topLayers(c, unfrozenTopLayers), LinearPrecision.FLOAT32);
     }
   }
 
@@ -185,18 +204,32 @@ public final class DebertaV2Model implements ForwardModel {
    */
   public static DebertaV2Model load(Path dir, Predicate<String> trainable) throws IOException {
     try (ModelFolder folder = ModelFolder.open(dir)) {
-      return new DebertaV2Model(debertaConfig(folder), folder.weights(), trainable);
+      return new DebertaV2Model(debertaConfig(folder), folder.weights(), trainable, LinearPrecision.FLOAT32);
     }
   }
 
   /** Builds the model from a config and any weight source (e.g. random weights for benchmarks). */
   public static DebertaV2Model create(DebertaV2Config config, WeightSource weights) {
-    return new DebertaV2Model(config, weights, name -> false);
+    return new DebertaV2Model(config, weights, name -> false, LinearPrecision.FLOAT32);
   }
 
   /** {@link #create(DebertaV2Config, WeightSource)} with {@code trainable} weights as variables. */
   public static DebertaV2Model create(DebertaV2Config config, WeightSource weights, Predicate<String> trainable) {
-    return new DebertaV2Model(config, weights, trainable);
+    return new DebertaV2Model(config, weights, trainable, LinearPrecision.FLOAT32);
+  }
+
+  /**
+   * {@link #create(DebertaV2Config, WeightSource, Predicate)} with the frozen linear layers computed in
+   * {@code precision} (trainable weights stay float32).
+   */
+  public static DebertaV2Model create(DebertaV2Config config, WeightSource weights, Predicate<String> trainable,
+      LinearPrecision precision) {
+    return new DebertaV2Model(config, weights, trainable, precision);
+  }
+
+  /** How the frozen linear layers compute. */
+  public LinearPrecision precision() {
+    return precision;
   }
 
   /**

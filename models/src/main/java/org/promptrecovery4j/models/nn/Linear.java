@@ -5,6 +5,7 @@ import java.util.List;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -14,6 +15,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * flattened to {@code [N, in]} (SameDiff's rank-3 × rank-2 mmul fails). Adapters registered with
  * {@link #addAdapter} before the layer is applied add their output (LoRA); whether the weight is a
  * frozen constant or a trainable variable is decided by the {@link ParameterBinder} that made it.
+ *
+ * <p>A bf16 weight ({@link LinearPrecision#BF16}) is multiplied in bf16: the [N, in] input is cast to bf16, the
+ * GEMM (oneDNN: float32 accumulation, bf16 result) is cast back to float32, then the float32 bias and the adapters
+ * (on the float32 input) are added as for a float32 weight.
  */
 public final class Linear {
 
@@ -64,7 +69,9 @@ public final class Linear {
   public SDVariable forward(SDVariable x, int rank) {
     SameDiff sd = x.getSameDiff();
     SDVariable x2d = rank == 2 ? x : x.reshape(-1, inFeatures);
-    SDVariable y = sd.mmul(x2d, weightT);
+    SDVariable y = weightT.dataType() == DataType.BFLOAT16
+        ? sd.mmul(x2d.castTo(DataType.BFLOAT16), weightT).castTo(DataType.FLOAT)
+        : sd.mmul(x2d, weightT);
     if (bias != null) {
       y = y.add(bias);
     }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.promptrecovery4j.core.Progress;
 import org.promptrecovery4j.weights.ModelFormatException;
@@ -13,6 +14,10 @@ import org.promptrecovery4j.weights.WeightSource;
 /**
  * Brings HF-named tensors of a checkpoint into a graph, as float32: frozen ones as constants,
  * trainable ones (chosen by a name predicate) as variables. Each tensor is loaded once.
+ *
+ * <p>With {@link LinearPrecision#BF16}, frozen linear weights ({@link #linearWeight}) are held in bf16 instead,
+ * rounded to nearest even from the checkpoint's values, and {@link Linear} multiplies by them in bf16; every other
+ * tensor, and every trainable one, stays float32.
  *
  * <p>A name missing from the checkpoint is an error naming the tensor and the checkpoint; names may
  * be tried with and without a prefix (e.g. {@code deberta.}) through {@link #resolve}. Loading shows a
@@ -23,14 +28,21 @@ public final class ParameterBinder implements AutoCloseable {
   private final SameDiff sd;
   private final WeightSource weights;
   private final Predicate<String> trainable;
+  private final LinearPrecision precision;
   private final Map<String, SDVariable> bound = new LinkedHashMap<>();
   private final java.util.Set<String> transposed = new java.util.LinkedHashSet<>();
   private final Progress progress;
 
   public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable) {
+    this(sd, weights, trainable, LinearPrecision.FLOAT32);
+  }
+
+  /** {@link #ParameterBinder(SameDiff, WeightSource, Predicate)} with frozen linear weights held in {@code precision}. */
+  public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable, LinearPrecision precision) {
     this.sd = sd;
     this.weights = weights;
     this.trainable = trainable;
+    this.precision = precision;
     long total = 0;
     for (String n : weights.names()) {
       total += weights.info(n).byteLength();
@@ -49,6 +61,11 @@ public final class ParameterBinder implements AutoCloseable {
 
   public WeightSource weights() {
     return weights;
+  }
+
+  /** The precision of frozen linear weights. */
+  public LinearPrecision precision() {
+    return precision;
   }
 
   /** The first of {@code candidates} that the checkpoint holds; an error listing them if none. */
@@ -100,7 +117,10 @@ public final class ParameterBinder implements AutoCloseable {
     return bound.computeIfAbsent(name, n -> bind(n, load(n)));
   }
 
-  /** A {@code [out, in]} linear weight, bound transposed as {@code [in, out]} under {@code name}. */
+  /**
+   * A {@code [out, in]} linear weight, bound transposed as {@code [in, out]} under {@code name}: float32, or bf16
+   * (rounded to nearest even) when frozen and the precision is {@link LinearPrecision#BF16}.
+   */
   public SDVariable linearWeight(String name) {
     return bound.computeIfAbsent(name, n -> {
       INDArray w = load(n);
@@ -109,7 +129,13 @@ public final class ParameterBinder implements AutoCloseable {
             + java.util.Arrays.toString(w.shape()));
       }
       transposed.add(n);
-      return bind(n, w.transpose().dup('c'));
+      INDArray t = w.transpose().dup('c');
+      if (precision == LinearPrecision.BF16 && !trainable.test(n)) {
+        INDArray b = t.castTo(DataType.BFLOAT16); // round to nearest even
+        t.close();
+        t = b;
+      }
+      return bind(n, t);
     });
   }
 

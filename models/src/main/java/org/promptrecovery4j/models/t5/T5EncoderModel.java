@@ -21,6 +21,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.weights.ModelFolder;
@@ -59,12 +60,12 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
     }
   };
 
-  private T5EncoderModel(T5Config config, WeightSource weights) {
+  private T5EncoderModel(T5Config config, WeightSource weights, LinearPrecision precision) {
     this.config = config;
     this.sd = Graphs.newGraph();
     SDVariable ids = sd.placeHolder(IDS, DataType.INT, -1, -1);
     this.mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
-    build(new ParameterBinder(sd, weights), ids);
+    build(new ParameterBinder(sd, weights, name -> false, precision), ids);
   }
 
   public static T5EncoderModel load(Path dir) throws IOException {
@@ -74,15 +75,34 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   }
 
   public static T5EncoderModel load(ModelFolder folder) throws IOException {
+    return load(folder, LinearPrecision.FLOAT32);
+  }
+
+  /**
+   * Loads a HF folder with its linear layers computed in {@code precision} ({@link LinearPrecision#BF16}: bf16
+   * weights and products; the default is float32, which the metric's exactness needs).
+   */
+  public static T5EncoderModel load(Path dir, LinearPrecision precision) throws IOException {
+    try (ModelFolder folder = ModelFolder.open(dir)) {
+      return load(folder, precision);
+    }
+  }
+
+  public static T5EncoderModel load(ModelFolder folder, LinearPrecision precision) throws IOException {
     if (!(folder.config() instanceof T5Config c)) {
       throw new ModelFormatException(folder.dir() + ": not a t5 model (model_type " + folder.config().modelType() + ")");
     }
-    return new T5EncoderModel(c, folder.weights());
+    return new T5EncoderModel(c, folder.weights(), precision);
   }
 
   /** Builds the encoder from a config and any weight source (e.g. random weights for benchmarks). */
   public static T5EncoderModel create(T5Config config, WeightSource weights) {
-    return new T5EncoderModel(config, weights);
+    return new T5EncoderModel(config, weights, LinearPrecision.FLOAT32);
+  }
+
+  /** {@link #create(T5Config, WeightSource)} with the linear layers computed in {@code precision}. */
+  public static T5EncoderModel create(T5Config config, WeightSource weights, LinearPrecision precision) {
+    return new T5EncoderModel(config, weights, precision);
   }
 
   public T5Config config() {

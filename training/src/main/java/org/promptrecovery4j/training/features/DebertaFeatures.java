@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.deberta.DebertaV2Model;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.sentence.TextEncoder;
 import org.promptrecovery4j.tokenizer.TokenizerException;
 import org.promptrecovery4j.tokenizer.Tokenizers;
@@ -30,7 +31,9 @@ import org.promptrecovery4j.weights.config.ModelConfig;
  * tokenized as HF {@code tokenizer(text, truncation=True, max_length=N)} does: special tokens ({@code [CLS] …
  * [SEP]}) kept, the text cut to fit. An empty text is {@code [CLS] [SEP]}, the mean of those two tokens.
  *
- * <p>The folder is checked (a DeBERTa-v2/v3 config, a tokenizer) when opened; the weights load on first use.
+ * <p>The folder is checked (a DeBERTa-v2/v3 config, a tokenizer) when opened; the weights load on first use, their
+ * linear layers computed in float32 (the default) or bf16 ({@link LinearPrecision}: faster on CPUs with AVX512_BF16,
+ * features within bf16's rounding of float32's).
  */
 public final class DebertaFeatures {
 
@@ -41,17 +44,24 @@ public final class DebertaFeatures {
   private final DebertaV2Config config;
   private final TextEncoder encoder;
   private final int maxLength;
+  private final LinearPrecision compute;
   private DebertaV2Model model;
 
-  private DebertaFeatures(Path dir, DebertaV2Config config, TextEncoder encoder, int maxLength) {
+  private DebertaFeatures(Path dir, DebertaV2Config config, TextEncoder encoder, int maxLength, LinearPrecision compute) {
     this.dir = dir;
     this.config = config;
     this.encoder = encoder;
     this.maxLength = maxLength;
+    this.compute = compute;
   }
 
   /** Checks the folder (DeBERTa-v2/v3 config, tokenizer) and prepares the tokenizer; weights load later. */
   public static DebertaFeatures open(Path dir, int maxLength) throws IOException {
+    return open(dir, maxLength, LinearPrecision.FLOAT32);
+  }
+
+  /** {@link #open(Path, int)} with the model's linear layers computed in {@code compute} when it loads. */
+  public static DebertaFeatures open(Path dir, int maxLength, LinearPrecision compute) throws IOException {
     if (maxLength < 2) {
       throw new IllegalArgumentException("max length must be at least 2 (room for [CLS] and [SEP]), is " + maxLength);
     }
@@ -70,7 +80,7 @@ public final class DebertaFeatures {
       throw new IllegalArgumentException(dir + ": no usable tokenizer in the model folder (expected spm.model and"
           + " tokenizer_config.json, or tokenizer.json, as microsoft/deberta-v3-* ships them): " + e.getMessage(), e);
     }
-    return new DebertaFeatures(dir, config, TextEncoder.of(tokenizer, maxLength), maxLength);
+    return new DebertaFeatures(dir, config, TextEncoder.of(tokenizer, maxLength), maxLength, compute);
   }
 
   /**
@@ -82,7 +92,7 @@ public final class DebertaFeatures {
       throw new IllegalArgumentException("the model has hidden size " + model.config().hiddenSize() + ", " + dir
           + " has " + config.hiddenSize());
     }
-    DebertaFeatures f = new DebertaFeatures(dir, config, encoder, maxLength);
+    DebertaFeatures f = new DebertaFeatures(dir, config, encoder, maxLength, model.precision());
     f.model = model;
     return f;
   }
@@ -94,6 +104,11 @@ public final class DebertaFeatures {
 
   public int maxLength() {
     return maxLength;
+  }
+
+  /** The precision of the model's linear layers. */
+  public LinearPrecision compute() {
+    return compute;
   }
 
   public Path dir() {
@@ -226,7 +241,7 @@ public final class DebertaFeatures {
 
   private synchronized DebertaV2Model model() throws IOException {
     if (model == null) {
-      model = DebertaV2Model.load(dir);
+      model = DebertaV2Model.load(dir, compute);
       model.vocabulary().warnIfTokenizerExceeds("the tokenizer", encoder.idLimit());
     }
     return model;

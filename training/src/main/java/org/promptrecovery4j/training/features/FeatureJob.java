@@ -12,6 +12,7 @@ import java.util.Map;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.core.Npy;
 import org.promptrecovery4j.core.Progress;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 
 /**
  * The {@code features} job: a CSV of (original, rewritten) rows → {@link DebertaFeatures} of every row, float32
@@ -32,22 +33,35 @@ public final class FeatureJob {
   /** Test hook: the file created when the job pauses. */
   public static final String PAUSE_MARKER_PROPERTY = "pr4j.test.features.pauseMarker";
 
-  /** What to compute: the model folder, the CSV and its columns, the output, the batch size and max length. */
+  /**
+   * What to compute: the model folder, the CSV and its columns, the output, the batch size and max length, and the
+   * precision of the model's linear layers.
+   */
   public record Settings(Path model, Path input, Path output, int batchSize, int maxLength, String originalColumn,
-      String rewrittenColumn) {
+      String rewrittenColumn, LinearPrecision compute) {
 
-    /** The seed's settings: batch 8, max length 384, columns {@code original_text} and {@code rewritten_text}. */
+    /** Float32 compute. */
+    public Settings(Path model, Path input, Path output, int batchSize, int maxLength, String originalColumn,
+        String rewrittenColumn) {
+      this(model, input, output, batchSize, maxLength, originalColumn, rewrittenColumn, LinearPrecision.FLOAT32);
+    }
+
+    /** The seed's settings: batch 8, max length 384, columns {@code original_text} and {@code rewritten_text}, float32. */
     public static Settings of(Path model, Path input, Path output) {
       return new Settings(model, input, output, 8, DebertaFeatures.DEFAULT_MAX_LENGTH, "original_text",
           "rewritten_text");
     }
 
     public Settings withBatchSize(int b) {
-      return new Settings(model, input, output, b, maxLength, originalColumn, rewrittenColumn);
+      return new Settings(model, input, output, b, maxLength, originalColumn, rewrittenColumn, compute);
     }
 
     public Settings withMaxLength(int m) {
-      return new Settings(model, input, output, batchSize, m, originalColumn, rewrittenColumn);
+      return new Settings(model, input, output, batchSize, m, originalColumn, rewrittenColumn, compute);
+    }
+
+    public Settings withCompute(LinearPrecision c) {
+      return new Settings(model, input, output, batchSize, maxLength, originalColumn, rewrittenColumn, c);
     }
   }
 
@@ -72,13 +86,13 @@ public final class FeatureJob {
       throw new IllegalArgumentException("batch size must be at least 1, is " + s.batchSize());
     }
     List<String>[] texts = readTexts(s);
-    DebertaFeatures features = DebertaFeatures.open(s.model(), s.maxLength());
+    DebertaFeatures features = DebertaFeatures.open(s.model(), s.maxLength(), s.compute());
     List<int[]> originals = texts[0].stream().map(features::encode).toList();
     List<int[]> rewritten = texts[1].stream().map(features::encode).toList();
     int rows = originals.size();
     int[] order = DebertaFeatures.lengthOrder(originals, rewritten);
     Map<String, Object> state = ResumeState.of(s.input(), s.model(), s.originalColumn(), s.rewrittenColumn(),
-        s.maxLength(), s.batchSize(), rows, features.width());
+        s.maxLength(), s.batchSize(), s.compute(), rows, features.width());
     ResumeState.startOrCheck(s.output(), state);
     features.checkIds(originals, s.input() + ", column " + s.originalColumn());
     features.checkIds(rewritten, s.input() + ", column " + s.rewrittenColumn());

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.promptrecovery4j.core.JobState;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 
 /**
  * What a features run was started with ({@code OUTPUT.partial.json}): the input file's size and SHA-256, a
@@ -21,6 +22,7 @@ final class ResumeState {
       "rewritten_column", "--rewritten-column",
       "max_length", "--max-length",
       "batch_size", "--batch-size",
+      "compute", "--compute",
       "rows", "the number of rows",
       "width", "the feature width"));
 
@@ -28,7 +30,7 @@ final class ResumeState {
 
   /** The state of a run: every value a resume must find unchanged. */
   static Map<String, Object> of(Path input, Path modelDir, String originalColumn, String rewrittenColumn,
-      int maxLength, int batchSize, int rows, int width) throws IOException {
+      int maxLength, int batchSize, LinearPrecision compute, int rows, int width) throws IOException {
     Map<String, Object> s = STATE.start();
     s.put("input_bytes", Files.size(input));
     s.put("input_sha256", JobState.sha256(input));
@@ -37,6 +39,7 @@ final class ResumeState {
     s.put("rewritten_column", rewrittenColumn);
     s.put("max_length", maxLength);
     s.put("batch_size", batchSize);
+    s.put("compute", compute.option());
     s.put("rows", rows);
     s.put("width", width);
     return s;
@@ -55,8 +58,18 @@ final class ResumeState {
     STATE.requireSame(file, saved, now);
   }
 
-  /** A fresh run writes its state; a resumed one must find the same state. */
+  /**
+   * A fresh run writes its state; a resumed one must find the same state. A state without {@code compute} is that of
+   * a run from before {@code --compute}, which computed in float32.
+   */
   static void startOrCheck(Path output, Map<String, Object> state) throws IOException {
+    Path file = JobState.stateFile(output);
+    if (Files.exists(file)) {
+      Map<String, Object> saved = STATE.read(file);
+      saved.putIfAbsent("compute", LinearPrecision.FLOAT32.option());
+      STATE.requireSame(file, saved, state);
+      return;
+    }
     STATE.startOrCheck(output, state);
   }
 }

@@ -15,6 +15,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.core.Csv;
+import org.promptrecovery4j.core.TensorJson;
+import org.promptrecovery4j.models.nn.LinearPrecision;
 
 /**
  * The seed's DeBERTa features against HF ({@code tools/reference/features_fixtures.py}: a tiny random DeBERTa-v3
@@ -63,6 +65,34 @@ class DebertaFeaturesTest {
     }
   }
 
+  /**
+   * {@code --compute bf16} against PyTorch (tools/reference/encoder_bf16_fixtures.py → expected-bf16.json): HF's bf16
+   * features differ from its float32 ones (expected-max384.npy) by {@code e} (0.069, features up to 2.94); these are
+   * within {@code 3e} of both, and within {@code e/10} of the emulation of this path (nn.Linear weights, inputs and
+   * products rounded to bf16 in the float32 model). The fixture's weights are float32: the rounding of the
+   * checkpoint to bf16 is part of what is checked.
+   */
+  @Test
+  void bf16ComputeIsWithinBf16RoundingOfHf(@TempDir Path dir) throws IOException {
+    JsonNode ref = new ObjectMapper().readTree(MODEL.resolve("expected-bf16.json").toFile());
+    double e = ref.get("fp32_max_abs_diff").asDouble();
+    float[][] hfBf16 = TensorJson.tensor(ref.get("features"), "features").toFloatMatrix();
+    float[][] emulated = TensorJson.tensor(ref.get("emulated_features"), "emulated_features").toFloatMatrix();
+    float[][] fp32 = readNpy(MODEL.resolve("expected-max384.npy"));
+    Path out = dir.resolve("feats.npy");
+    FeatureJob.run(FeatureJob.Settings.of(MODEL, DATA, out).withCompute(LinearPrecision.BF16));
+    float[][] got = readNpy(out);
+    double toEmulated = maxDiff(got, emulated);
+    double toHfBf16 = maxDiff(got, hfBf16);
+    double toFp32 = maxDiff(got, fp32);
+    System.err.printf("bf16 features: max |diff| to the emulation %.3g, to HF bf16 %.4f, to HF fp32 %.4f (e = %.4f)%n",
+        toEmulated, toHfBf16, toFp32, e);
+    assertThat(toEmulated).isLessThanOrEqualTo(e / 10);
+    assertThat(toHfBf16).isLessThanOrEqualTo(3 * e);
+    assertThat(toFp32).isLessThanOrEqualTo(3 * e).isGreaterThan(1e-3);
+    assertThat(DebertaFeatures.open(MODEL, 384, LinearPrecision.BF16).compute()).isEqualTo(LinearPrecision.BF16);
+  }
+
   @Test
   void inMemoryTextsGiveTheSameRows() throws IOException {
     Csv.Table t = Csv.read(DATA);
@@ -94,7 +124,7 @@ class DebertaFeaturesTest {
     }
     int[] order = DebertaFeatures.lengthOrder(o, r);
     ResumeState.write(FeatureJob.stateFile(out), ResumeState.of(DATA, MODEL, "original_text", "rewritten_text", 16, 2,
-        6, WIDTH));
+        LinearPrecision.FLOAT32, 6, WIDTH));
     try (PartialFeatures p = PartialFeatures.resume(FeatureJob.partialFile(out), WIDTH, order, 2)) {
       for (int b = 0; b < 3; b++) {
         int[] rows = {order[2 * b], order[2 * b + 1]};
@@ -117,13 +147,23 @@ class DebertaFeaturesTest {
   void aResumeWithOtherSettingsOrInputIsRefused(@TempDir Path dir) throws IOException {
     Path out = dir.resolve("feats.npy");
     ResumeState.write(FeatureJob.stateFile(out), ResumeState.of(DATA, MODEL, "original_text", "rewritten_text", 16, 2,
-        6, WIDTH));
+        LinearPrecision.FLOAT32, 6, WIDTH));
     FeatureJob.Settings s = FeatureJob.Settings.of(MODEL, DATA, out).withMaxLength(16).withBatchSize(2);
     assertThatThrownBy(() -> FeatureJob.run(s.withBatchSize(3))).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("feats.npy.partial.json").hasMessageContaining("different --batch-size").hasMessageContaining("(was 2, now 3)")
         .hasMessageContaining("delete feats.npy.partial.json and feats.npy.partial");
     assertThatThrownBy(() -> FeatureJob.run(s.withMaxLength(384))).hasMessageContaining("different --max-length")
         .hasMessageContaining("(was 16, now 384)");
+    assertThatThrownBy(() -> FeatureJob.run(s.withCompute(LinearPrecision.BF16))).hasMessageContaining("different --compute")
+        .hasMessageContaining("(was float32, now bf16)");
+    // a state from before --compute: those runs computed in float32
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode)
+        json.readTree(FeatureJob.stateFile(out).toFile());
+    old.remove("compute");
+    json.writeValue(FeatureJob.stateFile(out).toFile(), old);
+    assertThatThrownBy(() -> FeatureJob.run(s.withCompute(LinearPrecision.BF16))).hasMessageContaining("different --compute")
+        .hasMessageContaining("(was float32, now bf16)");
     Path other = dir.resolve("other.csv");
     Files.writeString(other, Files.readString(DATA).replace("hello world", "hello there"));
     assertThatThrownBy(() -> FeatureJob.run(new FeatureJob.Settings(MODEL, other, out, 2, 16, "original_text",
