@@ -108,12 +108,10 @@ public final class DecoderWeights {
    * trainable.
    */
   public SDVariable matrix(String boundName, List<String> names) {
-    INDArray stored = storedMatrix(names);
+    boolean transpose = !options.trainable().test(names.get(0));
+    INDArray stored = storedMatrix(names, transpose);
     String name = names.size() == 1 ? names.get(0) : boundName;
-    if (!options.trainable().test(names.get(0))) {
-      INDArray t = stored.transpose().dup('c');
-      stored.close();
-      stored = t;
+    if (transpose) {
       inOut.add(name);
     }
     storedBytes += stored.length() * stored.dataType().width();
@@ -152,7 +150,7 @@ public final class DecoderWeights {
 
   /** The embedding table in its stored form (rows are gathered first, then cast). */
   public SDVariable table(String name) {
-    INDArray stored = storedMatrix(List.of(name));
+    INDArray stored = storedMatrix(List.of(name), false);
     storedBytes += stored.length() * stored.dataType().width();
     return bind(name, stored);
   }
@@ -168,7 +166,11 @@ public final class DecoderWeights {
     return source.loadFloat(name);
   }
 
-  private INDArray storedMatrix(List<String> names) {
+  /**
+   * The {@code [sum(out), in]} concatenation of {@code names} ({@code [in, sum(out)]} if {@code transpose}) in the
+   * storage's dtype, copied natively from the checkpoint's bytes (no Java heap copy of the whole matrix).
+   */
+  private INDArray storedMatrix(List<String> names, boolean transpose) {
     List<TensorInfo> infos = new ArrayList<>();
     long rows = 0;
     long cols = -1;
@@ -189,16 +191,23 @@ public final class DecoderWeights {
     }
     boolean twoBytes = dtype == DType.BF16 || dtype == DType.F16;
     if (!twoBytes && dtype != DType.F32) {
-      return names.size() == 1 ? load(names.get(0))
+      INDArray m = names.size() == 1 ? load(names.get(0))
           : Nd4j.concat(0, names.stream().map(this::load).toArray(INDArray[]::new));
+      return transpose ? m.transpose().dup('c') : m;
     }
     // the stored bytes copied natively (no Java heap, no concat copy); 2-byte types upcast natively
     // unless kept as stored (bf16 → f32 is exact: the bits shifted)
-    INDArray out = Nd4j.createUninitialized(dtype.nd4j(), new long[] {rows, cols}, 'c');
+    INDArray out = Nd4j.createUninitialized(dtype.nd4j(), transpose ? new long[] {cols, rows} : new long[] {rows, cols}, 'c');
     BytePointer dst = new BytePointer(out.data().addressPointer());
     int width = dtype.byteSize();
     long offset = 0;
+    long rowOffset = 0;
     for (TensorInfo t : infos) {
+      if (transpose) {
+        copyTransposed(t, dst, rowOffset, rows, cols, width);
+        rowOffset += t.shape()[0];
+        continue;
+      }
       long len = t.numel() * width;
       long chunk = 1L << 30;
       for (long from = 0; from < len; from += chunk) {
@@ -228,5 +237,55 @@ public final class DecoderWeights {
     }
     castsPerUse |= keep;
     return out;
+  }
+
+  /**
+   * Writes tensor {@code t} ({@code [r, cols]}, rows {@code rowOffset..} of the fused matrix) transposed into the
+   * {@code [cols, rows]} row-major destination, a block of rows at a time: each block is read from the checkpoint,
+   * transposed in Java and written as one contiguous run per destination row. ND4J's strided copy
+   * ({@code transpose().dup('c')}) took ~1 s per 117M-value matrix, a minute for Mistral-7B; this is a few
+   * seconds.
+   */
+  private void copyTransposed(TensorInfo t, BytePointer dst, long rowOffset, long rows, long cols, int width) {
+    long r = t.shape()[0];
+    int c = Math.toIntExact(cols);
+    int block = (int) Math.max(1, Math.min(r, Math.max(64, (1 << 20) / c)));
+    if (width == 2) {
+      short[] src = new short[block * c];
+      short[] tile = new short[block * c];
+      org.bytedeco.javacpp.ShortPointer out = new org.bytedeco.javacpp.ShortPointer(dst);
+      for (long r0 = 0; r0 < r; r0 += block) {
+        int n = (int) Math.min(block, r - r0);
+        java.nio.ByteBuffer mapped = source.bytes(t.name(), r0 * cols * 2, (long) n * c * 2);
+        mapped.asShortBuffer().get(src, 0, n * c);
+        WeightSource.unmap(mapped);
+        for (int i = 0; i < n; i++) {
+          for (int j = 0, from = i * c; j < c; j++) {
+            tile[j * n + i] = src[from + j];
+          }
+        }
+        for (int j = 0; j < c; j++) {
+          out.position(j * rows + rowOffset + r0).put(tile, j * n, n);
+        }
+      }
+    } else {
+      int[] src = new int[block * c];
+      int[] tile = new int[block * c];
+      org.bytedeco.javacpp.IntPointer out = new org.bytedeco.javacpp.IntPointer(dst);
+      for (long r0 = 0; r0 < r; r0 += block) {
+        int n = (int) Math.min(block, r - r0);
+        java.nio.ByteBuffer mapped = source.bytes(t.name(), r0 * cols * 4, (long) n * c * 4);
+        mapped.asIntBuffer().get(src, 0, n * c);
+        WeightSource.unmap(mapped);
+        for (int i = 0; i < n; i++) {
+          for (int j = 0, from = i * c; j < c; j++) {
+            tile[j * n + i] = src[from + j];
+          }
+        }
+        for (int j = 0; j < c; j++) {
+          out.position(j * rows + rowOffset + r0).put(tile, j * n, n);
+        }
+      }
+    }
   }
 }
