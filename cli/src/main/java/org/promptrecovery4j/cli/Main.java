@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       FeaturesCommand.class,
       ScoreCommand.class,
       BenchCommand.class,
+      BenchGemmCommand.class,
       BenchDecoderCommand.class,
       MergeLoraCommand.class,
       TrainLoraCommand.class,
