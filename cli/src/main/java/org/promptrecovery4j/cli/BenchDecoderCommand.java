@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.promptrecovery4j.core.AtomicFiles;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.bench.DecoderBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,7 +50,7 @@ public final class BenchDecoderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var storage = DecoderBench.storage(compute);
+    var storage = DecoderCompute.parse(compute, "--compute");
     if (!only.equals("all") && !only.equals("phases") && !only.equals("memory")) {
       throw new IllegalArgumentException("--only '" + only + "' is not one of all, phases, memory");
     }

@@ -10,14 +10,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.promptrecovery4j.core.AtomicFiles;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.Models;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.models.generation.PromptCodec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code generate}: continue a prompt with a causal LM (phi, Mistral/Llama, Gemma, llama2.c file). */
@@ -86,8 +89,8 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)")
   Path adapter;
 
-  @Option(names = "--keep-dtype", description = "keep bf16/f16 weights 2 bytes a value (less memory, slower)")
-  boolean keepDtype;
+  @Mixin
+  DecoderComputeOption compute = new DecoderComputeOption();
 
   @Option(names = "--output", description = "write the result as JSON here")
   Path output;
@@ -100,10 +103,10 @@ public final class GenerateCommand implements Callable<Integer> {
     if (chat && input.text == null) {
       throw new IllegalArgumentException("--chat needs --prompt");
     }
+    WeightStorage storage = compute.storage();
     PromptCodec codec = input.text != null ? PromptCodecs.required(model) : PromptCodecs.forModel(model);
     long[] given = input.text != null ? null : parseIds(input.ids);
-    DecoderOptions options = DecoderOptions.defaults()
-        .withStorage(keepDtype ? DecoderOptions.WeightStorage.AS_STORED : DecoderOptions.WeightStorage.FLOAT32);
+    DecoderOptions options = DecoderOptions.defaults().withStorage(storage);
     long t0 = System.nanoTime();
     try (CausalLM lm = adapter != null ? org.promptrecovery4j.models.lora.LoraAdapter.load(adapter).loadOnto(model, options)
         : Models.loadCausalLM(model, options)) {
@@ -129,7 +132,8 @@ public final class GenerateCommand implements Callable<Integer> {
       }
       Generator.Result r = new Generator(lm).generate(prompt, config, codec);
       long t2 = System.nanoTime();
-      System.err.printf("loaded in %.1f s; %d tokens in %.2f s (%.1f tokens/s); stopped: %s%n", (t1 - t0) / 1e9,
+      System.err.printf("loaded (%s) in %.1f s; %d tokens in %.2f s (%.1f tokens/s); stopped: %s%n",
+          DecoderCompute.name(storage), (t1 - t0) / 1e9,
           r.generatedIds().length, (t2 - t1) / 1e9, r.generatedIds().length / ((t2 - t1) / 1e9),
           r.finishReason().name().toLowerCase(java.util.Locale.ROOT));
       ObjectMapper json = new ObjectMapper();

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.promptrecovery4j.recovery.RewriteJob;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rewrite}: training data made with an instruct model, a thin shell over {@link RewriteJob#run}. */
@@ -52,13 +53,13 @@ public final class RewriteCommand implements Callable<Integer> {
   @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling mass (default ${DEFAULT-VALUE})")
   double topP;
 
-  @Option(names = "--keep-dtype", description = "keep bf16/f16 weights 2 bytes a value (less memory, slower)")
-  boolean keepDtype;
+  @Mixin
+  DecoderComputeOption compute = new DecoderComputeOption();
 
   @Override
   public Integer call() throws Exception {
     RewriteJob.Result r = RewriteJob.run(new RewriteJob.Settings(model, texts, prompts, output, maxNewTokens, batchSize,
-        seed, pairs, temperature, topP, keepDtype));
+        seed, pairs, temperature, topP, compute.storage()));
     System.err.println("wrote " + r.rows() + " rows to " + output
         + (r.resumedRows() > 0 ? " (" + r.resumedRows() + " from an earlier run)" : "")
         + (r.emptyRewrites() > 0 ? "; " + r.emptyRewrites() + " rewrites emptied by cleaning (refusals)" : ""));

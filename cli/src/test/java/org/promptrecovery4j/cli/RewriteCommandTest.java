@@ -47,6 +47,12 @@ class RewriteCommandTest {
         "--texts", texts.toString(), "--prompts", texts.toString(), "--output", out.toString());
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(r.err().strip()).startsWith("error: " + texts).contains("original_text");
+    CliRunner conflict = CliRunner.run("rewrite", "--model", CliRunner.FIXTURES.resolve("tiny-mistral-text").toString(),
+        "--texts", texts.toString(), "--prompts", texts.toString(), "--output", out.toString(), "--compute", "bf16",
+        "--keep-dtype");
+    assertThat(conflict.exitCode()).isEqualTo(1);
+    assertThat(conflict.err().strip()).isEqualTo("error: --keep-dtype (the old spelling of --compute as-stored)"
+        + " conflicts with --compute bf16: give only --compute");
     assertThat(out).doesNotExist();
   }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import org.promptrecovery4j.models.builtin.BuiltinModels;
 import org.promptrecovery4j.models.generation.ChatTemplate;
 import org.promptrecovery4j.models.generation.ChatTemplate.Message;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
@@ -104,12 +105,14 @@ public final class FewShotRecoverer implements PromptRecoverer {
    * Loads the instruct model folder {@code model} (with its tokenizer and chat template) and the example bank
    * {@code examples} (a CSV {@code id,original_text,rewritten_text,rewrite_prompt}), its rewritten texts embedded with
    * the sentence-transformers folder {@code encoder}, or the built-in all-MiniLM-L6-v2 when {@code encoder} is null.
+   * The model's weights are held and multiplied as {@code storage} says ({@link TextGenerator#load(Path, Path,
+   * WeightStorage)}).
    */
-  public static FewShotRecoverer load(Path model, Path examples, Path encoder, Settings settings, boolean keepDtype)
-      throws IOException {
+  public static FewShotRecoverer load(Path model, Path examples, Path encoder, Settings settings,
+      WeightStorage storage) throws IOException {
     SentenceEmbedder e = encoder == null ? BuiltinModels.allMiniLmL6V2() : SentenceEmbedder.load(encoder, 32);
     ExampleBank bank = ExampleBank.load(examples, e::embed);
-    TextGenerator g = TextGenerator.load(model, null, keepDtype);
+    TextGenerator g = TextGenerator.load(model, null, storage);
     try {
       return new FewShotRecoverer(g, bank, settings);
     } catch (RuntimeException ex) {
@@ -118,9 +121,9 @@ public final class FewShotRecoverer implements PromptRecoverer {
     }
   }
 
-  /** {@link #load(Path, Path, Path, Settings, boolean)} with the built-in encoder and default settings. */
+  /** {@link #load(Path, Path, Path, Settings, WeightStorage)} with the built-in encoder, default settings, float32. */
   public static FewShotRecoverer load(Path model, Path examples) throws IOException {
-    return load(model, examples, null, Settings.defaults(), false);
+    return load(model, examples, null, Settings.defaults(), WeightStorage.FLOAT32);
   }
 
   @Override

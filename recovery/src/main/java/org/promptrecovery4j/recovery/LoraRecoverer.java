@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.training.lora.LoraExamples;
@@ -75,14 +76,15 @@ public final class LoraRecoverer implements PromptRecoverer {
 
   /**
    * Loads the base model folder {@code model} (with its tokenizer) and the PEFT adapter folder {@code adapter}
-   * ({@code adapter_config.json} + {@code adapter_model.safetensors}, as train-lora writes it). {@code keepDtype}:
-   * bf16 weights stay 2 bytes a value (less memory, slower).
+   * ({@code adapter_config.json} + {@code adapter_model.safetensors}, as train-lora writes it), the weights held and
+   * multiplied as {@code storage} says ({@link TextGenerator#load(Path, Path, WeightStorage)}).
    */
-  public static LoraRecoverer load(Path model, Path adapter, Settings settings, boolean keepDtype) throws IOException {
+  public static LoraRecoverer load(Path model, Path adapter, Settings settings, WeightStorage storage)
+      throws IOException {
     if (adapter == null) {
       throw new IllegalArgumentException("lora: no adapter folder given");
     }
-    TextGenerator g = TextGenerator.load(model, adapter, keepDtype);
+    TextGenerator g = TextGenerator.load(model, adapter, storage);
     try {
       return new LoraRecoverer(g, settings);
     } catch (RuntimeException e) {
@@ -91,9 +93,9 @@ public final class LoraRecoverer implements PromptRecoverer {
     }
   }
 
-  /** {@link #load(Path, Path, Settings, boolean)} with default settings, weights upcast to float32. */
+  /** {@link #load(Path, Path, Settings, WeightStorage)} with default settings, weights upcast to float32. */
   public static LoraRecoverer load(Path model, Path adapter) throws IOException {
-    return load(model, adapter, Settings.defaults(), false);
+    return load(model, adapter, Settings.defaults(), WeightStorage.FLOAT32);
   }
 
   @Override

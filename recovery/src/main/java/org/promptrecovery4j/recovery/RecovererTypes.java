@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.promptrecovery4j.models.DecoderCompute;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 
 /**
  * The recoverer types a {@link RecoveryConfig} can name, each with the keys it takes (those naming files or folders
@@ -17,8 +19,20 @@ public final class RecovererTypes {
     PromptRecoverer create(RecoveryConfig.Spec spec, RecoveryConfig.Context ctx) throws IOException;
   }
 
-  /** A type: its name, its keys, the keys that are paths, its factory. */
-  public record Type(String name, Set<String> keys, Set<String> pathKeys, Factory factory) {}
+  /** Checks an entry's values when the config is read, before anything loads (an error names the entry and key). */
+  @FunctionalInterface
+  public interface Check {
+    void check(RecoveryConfig.Spec spec);
+  }
+
+  /** A type: its name, its keys, the keys that are paths, its factory, the check of its values at read time. */
+  public record Type(String name, Set<String> keys, Set<String> pathKeys, Factory factory, Check check) {
+
+    /** A type whose values are checked when it is built. */
+    public Type(String name, Set<String> keys, Set<String> pathKeys, Factory factory) {
+      this(name, keys, pathKeys, factory, spec -> {});
+    }
+  }
 
   private static final Map<String, Type> TYPES = new LinkedHashMap<>();
 
@@ -42,15 +56,15 @@ public final class RecovererTypes {
 
   static {
     register(new Type(LoraRecoverer.NAME, Set.of("model", "adapter", "max_new_tokens", "max_length", "batch_size",
-        "keep_dtype"), Set.of("model", "adapter"), (s, ctx) -> LoraRecoverer.load(s.requiredPath("model"),
+        "compute", "keep_dtype"), Set.of("model", "adapter"), (s, ctx) -> LoraRecoverer.load(s.requiredPath("model"),
             s.requiredPath("adapter"), new LoraRecoverer.Settings(
                 s.integer("max_new_tokens", LoraRecoverer.Settings.DEFAULT_MAX_NEW_TOKENS, 1, 4096),
                 s.integer("max_length", LoraRecoverer.Settings.DEFAULT_MAX_LENGTH, 2, 1 << 20),
                 s.integer("batch_size", LoraRecoverer.Settings.DEFAULT_BATCH_SIZE, 1, 4096)),
-            s.bool("keep_dtype", false))));
+            compute(s)), RecovererTypes::compute));
     register(new Type(FewShotRecoverer.NAME, Set.of("model", "examples", "encoder", "k", "max_prompt_tokens",
-        "max_new_tokens", "batch_size", "response_prefix", "keep_dtype"), Set.of("model", "examples", "encoder"),
-        (s, ctx) -> {
+        "max_new_tokens", "batch_size", "response_prefix", "compute", "keep_dtype"), Set.of("model", "examples",
+        "encoder"), (s, ctx) -> {
           FewShotRecoverer.Settings settings = new FewShotRecoverer.Settings(
               s.integer("k", FewShotRecoverer.Settings.DEFAULT_K, 0, 64),
               s.integer("max_prompt_tokens", FewShotRecoverer.Settings.DEFAULT_MAX_PROMPT_TOKENS, 1, 1 << 20),
@@ -58,14 +72,14 @@ public final class RecovererTypes {
               s.integer("batch_size", FewShotRecoverer.Settings.DEFAULT_BATCH_SIZE, 1, 4096),
               s.has("response_prefix") ? s.text("response_prefix", null) : null);
           ExampleBank bank = ExampleBank.load(s.requiredPath("examples"), ctx.encoder(s)::embed);
-          TextGenerator g = TextGenerator.load(s.requiredPath("model"), null, s.bool("keep_dtype", false));
+          TextGenerator g = TextGenerator.load(s.requiredPath("model"), null, compute(s));
           try {
             return new FewShotRecoverer(g, bank, settings);
           } catch (RuntimeException e) {
             g.close();
             throw e;
           }
-        }));
+        }, RecovererTypes::compute));
   }
 
   static {
@@ -89,6 +103,30 @@ public final class RecovererTypes {
   }
 
   private RecovererTypes() {}
+
+  /**
+   * The {@code compute} key of an LLM recoverer: how the model's weights are held and multiplied, by
+   * {@link DecoderCompute}'s names (float32, the default; bf16; as-stored). The old {@code keep_dtype} is still
+   * read ({@code true} = as-stored, {@code false} = float32 when alone); given with {@code compute}, the two must
+   * agree ({@code keep_dtype} true exactly when {@code compute} is as-stored), else an error naming both.
+   */
+  static WeightStorage compute(RecoveryConfig.Spec s) {
+    WeightStorage c = s.has("compute") ? DecoderCompute.parse(s.text("compute", null), s.where() + ": \"compute\"")
+        : null;
+    if (!s.has("keep_dtype")) {
+      return c != null ? c : WeightStorage.FLOAT32;
+    }
+    boolean keep = s.bool("keep_dtype", false);
+    if (c == null) {
+      return keep ? WeightStorage.AS_STORED : WeightStorage.FLOAT32;
+    }
+    if (keep != (c == WeightStorage.AS_STORED)) {
+      throw new IllegalArgumentException(s.where() + ": \"keep_dtype\": " + keep + " disagrees with \"compute\": \""
+          + DecoderCompute.name(c) + "\" (\"keep_dtype\": true is the old spelling of \"compute\": \"as-stored\");"
+          + " give only \"compute\"");
+    }
+    return c;
+  }
 
   /** Adds a type (a later registration of the same name replaces the earlier one). */
   public static synchronized void register(Type type) {

@@ -30,7 +30,8 @@ import org.promptrecovery4j.models.sentence.SentenceEmbedder;
  * </pre>
  *
  * Each recoverer type ({@link RecovererTypes}) names the keys it takes; relative paths are resolved against the
- * config file's folder. Unknown keys, unknown types, missing files and folders are errors naming them, all found
+ * config file's folder. Unknown keys, unknown types, missing files and folders, and the values a type checks at
+ * read time ({@link RecovererTypes.Check}: the LLM recoverers' {@code compute}) are errors naming them, all found
  * by {@link #read} before any model is loaded. {@link #build} then loads the models (sentence encoders named the
  * same way are loaded once and shared).
  */
@@ -80,6 +81,7 @@ public final class RecoveryConfig {
           checkPath(r, key, where);
         }
       }
+      type.check().check(new Spec(r, where));
       String name = r.has("name") ? text(r, "name", null, where) : type.name();
       if (name.equals(EnsembleRecoverer.NAME) || name.isBlank()) {
         throw new IllegalArgumentException(where + ": \"" + name + "\" cannot name a recoverer");

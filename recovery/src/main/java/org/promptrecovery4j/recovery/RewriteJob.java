@@ -20,8 +20,10 @@ import org.promptrecovery4j.core.JobState;
 import org.promptrecovery4j.core.Progress;
 import org.promptrecovery4j.core.PythonText;
 import org.promptrecovery4j.core.TestHooks;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.TokenizerCodecs;
 import org.promptrecovery4j.models.generation.ChatTemplate;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.models.generation.PromptCodec;
@@ -71,6 +73,7 @@ public final class RewriteJob {
       Map.entry("pairs", "--pairs"),
       Map.entry("temperature", "--temperature"),
       Map.entry("top_p", "--top-p"),
+      Map.entry("compute", "--compute"),
       Map.entry("rows", "the number of rows")));
 
   /**
@@ -86,15 +89,17 @@ public final class RewriteJob {
    * @param pairs how many random pairs, or null for the full cross product
    * @param temperature sampling temperature, or null for greedy decoding
    * @param topP nucleus mass when sampling (1 = off)
-   * @param keepDtype bf16/f16 weights stay 2 bytes a value (less memory, slower)
+   * @param compute how the model's weights are held and multiplied ({@link DecoderCompute}: float32, bf16,
+   *     as-stored)
    */
   public record Settings(Path model, Path texts, Path prompts, Path output, int maxNewTokens, int batchSize, long seed,
-      Integer pairs, Double temperature, double topP, boolean keepDtype) {
+      Integer pairs, Double temperature, double topP, WeightStorage compute) {
 
     public static final int DEFAULT_MAX_NEW_TOKENS = 256;
     public static final int DEFAULT_BATCH_SIZE = 8;
 
     public Settings {
+      java.util.Objects.requireNonNull(compute, "compute");
       if (maxNewTokens < 1 || batchSize < 1) {
         throw new IllegalArgumentException("--max-new-tokens and --batch-size must be at least 1, are " + maxNewTokens
             + " and " + batchSize);
@@ -107,38 +112,41 @@ public final class RewriteJob {
       }
     }
 
-    /** Greedy, {@value #DEFAULT_MAX_NEW_TOKENS} new tokens, batches of {@value #DEFAULT_BATCH_SIZE}, the cross product. */
+    /**
+     * Greedy, {@value #DEFAULT_MAX_NEW_TOKENS} new tokens, batches of {@value #DEFAULT_BATCH_SIZE}, the cross product,
+     * float32.
+     */
     public static Settings of(Path model, Path texts, Path prompts, Path output) {
       return new Settings(model, texts, prompts, output, DEFAULT_MAX_NEW_TOKENS, DEFAULT_BATCH_SIZE, 0, null, null, 1.0,
-          false);
+          WeightStorage.FLOAT32);
     }
 
     public Settings withMaxNewTokens(int n) {
-      return new Settings(model, texts, prompts, output, n, batchSize, seed, pairs, temperature, topP, keepDtype);
+      return new Settings(model, texts, prompts, output, n, batchSize, seed, pairs, temperature, topP, compute);
     }
 
     public Settings withBatchSize(int n) {
-      return new Settings(model, texts, prompts, output, maxNewTokens, n, seed, pairs, temperature, topP, keepDtype);
+      return new Settings(model, texts, prompts, output, maxNewTokens, n, seed, pairs, temperature, topP, compute);
     }
 
     public Settings withSeed(long s) {
-      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, s, pairs, temperature, topP, keepDtype);
+      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, s, pairs, temperature, topP, compute);
     }
 
     public Settings withPairs(Integer n) {
-      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, n, temperature, topP, keepDtype);
+      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, n, temperature, topP, compute);
     }
 
     public Settings withSampling(Double t, double p) {
-      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, pairs, t, p, keepDtype);
+      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, pairs, t, p, compute);
     }
 
-    public Settings withKeepDtype(boolean k) {
-      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, pairs, temperature, topP, k);
+    public Settings withCompute(WeightStorage c) {
+      return new Settings(model, texts, prompts, output, maxNewTokens, batchSize, seed, pairs, temperature, topP, c);
     }
 
     public Settings withOutput(Path o) {
-      return new Settings(model, texts, prompts, o, maxNewTokens, batchSize, seed, pairs, temperature, topP, keepDtype);
+      return new Settings(model, texts, prompts, o, maxNewTokens, batchSize, seed, pairs, temperature, topP, compute);
     }
   }
 
@@ -216,10 +224,10 @@ public final class RewriteJob {
       throw new IllegalArgumentException(s.model() + ": the tokenizer has no chat_template (tokenizer_config.json):"
           + " rewriting needs an instruct model");
     }
-    STATE.startOrCheck(s.output(), state(s, plan));
+    STATE.startOrCheck(s.output(), state(s, plan, JobState.stateFile(s.output())));
     int done;
     int resumed;
-    try (TextGenerator generator = TextGenerator.load(s.model(), codec, null, s.keepDtype());
+    try (TextGenerator generator = TextGenerator.load(s.model(), codec, null, s.compute());
         PartialRewrites partial = PartialRewrites.resume(JobState.partialFile(s.output()), plan, s.batchSize())) {
       resumed = partial.records();
       checkLengths(in, resumed, codec, template, generator.context(), s);
@@ -232,7 +240,12 @@ public final class RewriteJob {
     return new Result(done, resumed, empty);
   }
 
-  private static Map<String, Object> state(Settings s, RewritePlan plan) throws IOException {
+  /**
+   * What this run is, to write to or compare with {@code stateFile}. A state file written before the compute was
+   * recorded has no {@code compute}: its run computed in float32 (float32, or --keep-dtype's as-stored upcasting bf16
+   * per use), so it resumes with float32 or as-stored as before, and bf16 is refused.
+   */
+  private static Map<String, Object> state(Settings s, RewritePlan plan, Path stateFile) throws IOException {
     Map<String, Object> m = STATE.start();
     m.put("texts_bytes", Files.size(s.texts()));
     m.put("texts_sha256", JobState.sha256(s.texts()));
@@ -245,7 +258,18 @@ public final class RewriteJob {
     m.put("pairs", s.pairs() == null ? "all" : s.pairs());
     m.put("temperature", s.temperature() == null ? "greedy" : s.temperature());
     m.put("top_p", s.topP());
+    m.put("compute", DecoderCompute.name(s.compute()));
     m.put("rows", plan.size());
+    Map<String, Object> saved = Files.exists(stateFile) ? STATE.read(stateFile) : null;
+    if (saved != null && m.get("format").equals(saved.get("format")) && !saved.containsKey("compute")) {
+      if (s.compute() == WeightStorage.BF16) {
+        throw new IllegalArgumentException(stateFile + ": an interrupted run with different --compute left its partial"
+            + " results here (was float32, now bf16: a state from before --compute was recorded); rerun with"
+            + " --compute float32 or as-stored to resume it, or delete " + stateFile.getFileName() + " and "
+            + JobState.partialFile(s.output()).getFileName() + " to start over");
+      }
+      m.remove("compute");
+    }
     return m;
   }
 

@@ -8,11 +8,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import org.promptrecovery4j.core.Progress;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.Models;
 import org.promptrecovery4j.models.TokenizerCodecs;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.ChatTemplate;
 import org.promptrecovery4j.models.generation.DecoderOptions;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.models.generation.PromptCodec;
@@ -46,23 +48,24 @@ public final class TextGenerator implements AutoCloseable {
 
   /**
    * Loads {@code model} (a HF folder: phi, mistral/llama, gemma) with its tokenizer, and {@code adapter} (a PEFT LoRA
-   * folder) on it when not null. {@code keepDtype}: bf16/f16 weights stay 2 bytes a value (half the memory of a 7B
-   * model, slower) instead of being upcast to float32.
+   * folder) on it when not null, its weights held and multiplied as {@code storage} says ({@link DecoderCompute}:
+   * float32, the default; bf16, bf16 GEMMs, the fast way to run a 7B model in 24 GiB; as-stored, bf16 kept 2 bytes a
+   * value and upcast per use, slow).
    */
-  public static TextGenerator load(Path model, Path adapter, boolean keepDtype) throws IOException {
+  public static TextGenerator load(Path model, Path adapter, WeightStorage storage) throws IOException {
     PromptCodec codec;
     try {
       codec = TokenizerCodecs.load(model);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(model + ": generation from text needs the model's tokenizer: " + e.getMessage(), e);
     }
-    return load(model, codec, adapter, keepDtype);
+    return load(model, codec, adapter, storage);
   }
 
-  /** {@link #load(Path, Path, boolean)} with the model's codec already loaded. */
-  public static TextGenerator load(Path model, PromptCodec codec, Path adapter, boolean keepDtype) throws IOException {
-    DecoderOptions options = DecoderOptions.defaults()
-        .withStorage(keepDtype ? DecoderOptions.WeightStorage.AS_STORED : DecoderOptions.WeightStorage.FLOAT32);
+  /** {@link #load(Path, Path, WeightStorage)} with the model's codec already loaded. */
+  public static TextGenerator load(Path model, PromptCodec codec, Path adapter, WeightStorage storage)
+      throws IOException {
+    DecoderOptions options = DecoderOptions.defaults().withStorage(storage);
     CausalLM lm = adapter != null ? LoraAdapter.load(adapter).loadOnto(model, options) : Models.loadCausalLM(model, options);
     try {
       lm.vocabulary().warnIfTokenizerExceeds("the tokenizer of " + model, codec.idLimit());

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.models.builtin.BuiltinModels;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 
 /**
  * A measurement on the 1,427 real rows (../shared/data/gemma_rewrites.csv), run only with
@@ -59,7 +60,7 @@ class FewShotRealDataTest {
     TinyLms.JSON.writeValue(model.resolve("tokenizer_config.json").toFile(), cfg);
     int[] full = new int[rows.size()];
     int cut = 0;
-    try (TextGenerator g = TextGenerator.load(model, null, false)) {
+    try (TextGenerator g = TextGenerator.load(model, null, WeightStorage.FLOAT32)) {
       FewShotRecoverer wide = new FewShotRecoverer(g, bank, new FewShotRecoverer.Settings(3, 30000, 64, 4, null));
       FewShotRecoverer r = new FewShotRecoverer(g, bank, FewShotRecoverer.Settings.defaults());
       for (int i = 0; i < rows.size(); i++) {

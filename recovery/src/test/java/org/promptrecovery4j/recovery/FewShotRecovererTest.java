@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.core.Csv;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.Generator;
 
 /**
@@ -68,7 +69,7 @@ class FewShotRecovererTest {
   @BeforeAll
   static void load() throws IOException {
     mistral = TinyLms.withContext("tiny-mistral-text", dir, 2048);
-    generator = TextGenerator.load(mistral, null, false);
+    generator = TextGenerator.load(mistral, null, WeightStorage.FLOAT32);
   }
 
   @AfterAll
@@ -184,7 +185,8 @@ class FewShotRecovererTest {
         List.of("french", "The weather is nice.", "Il fait beau aujourd'hui.", "Translate into French."),
         List.of("poem", "The cat sat.", "Upon the mat the cat did sit, / and purred a while, and that was it.",
             "Make it a rhyming poem.")));
-    try (FewShotRecoverer r = FewShotRecoverer.load(mistral, csv, null, settings(1, 1500, null), false)) {
+    try (FewShotRecoverer r = FewShotRecoverer.load(mistral, csv, null, settings(1, 1500, null),
+        WeightStorage.FLOAT32)) {
       KaggleRow q = TinyLms.row("x", "The ship leaves at dawn.", "Ahoy, me hearties! The ship be sailin' at dawn, arr!");
       assertThat(r.examples(List.of(q)).get(0)).containsExactly(0);
       assertThat(r.prompt(q, new int[] {0})).contains("[/INST]Talk like a pirate.</s>");
@@ -203,7 +205,7 @@ class FewShotRecovererTest {
     assertThatThrownBy(() -> ExampleBank.load(blank, FewShotRecovererTest::toy))
         .hasMessage(blank + ": row 2 (line 3, id b): empty rewrite_prompt");
     Path phi = TinyLms.withContext("tiny-phi-text", tmp, 2048);
-    try (TextGenerator g = TextGenerator.load(phi, null, false)) {
+    try (TextGenerator g = TextGenerator.load(phi, null, WeightStorage.FLOAT32)) {
       assertThatThrownBy(() -> new FewShotRecoverer(g, TOY_BANK, FewShotRecoverer.Settings.defaults()))
           .hasMessageContaining("no chat_template").hasMessageContaining("needs an instruct model");
     }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.core.Csv;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.Generator;
 import org.promptrecovery4j.training.lora.CausalLmLoss;
 import org.promptrecovery4j.training.lora.LoraExamples;
@@ -38,8 +39,9 @@ class LoraRecovererTest {
     mistral = TinyLms.withContext("tiny-mistral-text", dir, 1024);
     Path phiAdapter = TinyLms.adapter(dir, "phi-lora", 2, TinyLms.phiShapes(), 1);
     Path mistralAdapter = TinyLms.adapter(dir, "mistral-lora", 2, TinyLms.mistralShapes(), 1);
-    phiLora = LoraRecoverer.load(phi, phiAdapter, new LoraRecoverer.Settings(MAX_NEW, 400, 2), false);
-    mistralLora = LoraRecoverer.load(mistral, mistralAdapter, new LoraRecoverer.Settings(MAX_NEW, 400, 2), false);
+    phiLora = LoraRecoverer.load(phi, phiAdapter, new LoraRecoverer.Settings(MAX_NEW, 400, 2), WeightStorage.FLOAT32);
+    mistralLora = LoraRecoverer.load(mistral, mistralAdapter, new LoraRecoverer.Settings(MAX_NEW, 400, 2),
+        WeightStorage.FLOAT32);
   }
 
   @AfterAll
@@ -87,7 +89,7 @@ class LoraRecovererTest {
     var codec = org.promptrecovery4j.models.TokenizerCodecs.load(phi);
     int answerTokens = codec.encode(" " + answer, false).length + 1; // and EOS, as training appends it
     int maxLength = 260;
-    try (TextGenerator g = TextGenerator.load(phi, null, false)) {
+    try (TextGenerator g = TextGenerator.load(phi, null, WeightStorage.FLOAT32)) {
       // the same budget as a training example of that answer: prompt <= max length - answer
       LoraRecoverer r = new LoraRecoverer(g, new LoraRecoverer.Settings(answerTokens, maxLength, 1));
       int[] p = r.promptIds(row);
@@ -139,7 +141,7 @@ class LoraRecovererTest {
   @Test
   void theAdapterIsApplied() throws IOException {
     KaggleRow row = TinyLms.ROWS.get(0);
-    try (TextGenerator base = TextGenerator.load(phi, null, false)) {
+    try (TextGenerator base = TextGenerator.load(phi, null, WeightStorage.FLOAT32)) {
       LoraRecoverer plain = new LoraRecoverer(base, phiLora.settings());
       int[] p = plain.promptIds(row);
       assertThat(p).containsExactly(phiLora.promptIds(row));
@@ -147,6 +149,34 @@ class LoraRecovererTest {
       int[] without = base.generate(List.of(p), plain.generationConfig()).get(0).generatedIds();
       assertThat(withAdapter).isNotEqualTo(without);
     }
+  }
+
+  /** The config's {@code compute} reaches the model: "bf16" holds the base's matrices in bf16 under the adapter. */
+  @Test
+  void theConfigsComputeKeyChoosesTheStorage(@TempDir Path tmp) throws IOException {
+    RecoveryConfig c = RecoveryConfig.parse("{\"recoverers\": [{\"type\": \"lora\", \"model\": \"" + phi + "\","
+        + " \"adapter\": \"" + dir.resolve("phi-lora") + "\", \"max_new_tokens\": " + MAX_NEW + ", \"max_length\": 400,"
+        + " \"compute\": \"bf16\"}]}", tmp);
+    try (EnsembleRecoverer e = c.build()) {
+      LoraRecoverer bf16 = (LoraRecoverer) e.members().get(0);
+      assertThat(dtypes(bf16)).contains(org.nd4j.linalg.api.buffer.DataType.BFLOAT16);
+      assertThat(dtypes(phiLora)).doesNotContain(org.nd4j.linalg.api.buffer.DataType.BFLOAT16);
+      KaggleRow row = TinyLms.row("r", "The cat sat on the mat.", "Arr, the cat be sittin' on the mat.");
+      assertThat(bf16.promptIds(row)).containsExactly(phiLora.promptIds(row));
+      assertThat(bf16.generator().generate(List.of(bf16.promptIds(row)), bf16.generationConfig()).get(0)
+          .generatedIds()).isNotEmpty();
+    }
+  }
+
+  /** The data types of the model's matrices (the arrays of rank 2). */
+  static java.util.Set<org.nd4j.linalg.api.buffer.DataType> dtypes(LoraRecoverer r) {
+    java.util.Set<org.nd4j.linalg.api.buffer.DataType> types = new java.util.HashSet<>();
+    for (var v : r.generator().model().graph().variables()) {
+      if (v.getArr() != null && v.getArr().rank() == 2) {
+        types.add(v.dataType());
+      }
+    }
+    return types;
   }
 
   @Test

@@ -3,11 +3,14 @@ package org.promptrecovery4j.recovery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 
 class RecoveryConfigTest {
 
@@ -60,5 +63,49 @@ class RecoveryConfigTest {
       assertThat(e.recover(ZeroShotRecovererTest.row("r", "a", "Hello there"))).isEqualTo("Use Hello Improve it.");
     }
     assertThat(c.resolve("bank.txt")).isEqualTo(tmp.resolve("conf/bank.txt"));
+  }
+
+  @Test
+  void theLlmRecoverersComputeKeyWithTheOldKeepDtypeIsCheckedBeforeAnythingLoads(@TempDir Path tmp) throws Exception {
+    Files.createDirectories(tmp.resolve("base"));
+    Files.createDirectories(tmp.resolve("adapter"));
+    Files.writeString(tmp.resolve("examples.csv"), "id,original_text,rewritten_text,rewrite_prompt\n");
+    String lora = "{\"type\": \"lora\", \"model\": \"base\", \"adapter\": \"adapter\"";
+    String fewShot = "{\"type\": \"few-shot\", \"model\": \"base\", \"examples\": \"examples.csv\"";
+    for (String entry : new String[] {lora, fewShot}) {
+      assertThat(compute(tmp, entry + "}")).isEqualTo(WeightStorage.FLOAT32);
+      assertThat(compute(tmp, entry + ", \"compute\": \"bf16\"}")).isEqualTo(WeightStorage.BF16);
+      assertThat(compute(tmp, entry + ", \"compute\": \"as-stored\"}")).isEqualTo(WeightStorage.AS_STORED);
+      assertThat(compute(tmp, entry + ", \"compute\": \"float32\"}")).isEqualTo(WeightStorage.FLOAT32);
+      assertThat(compute(tmp, entry + ", \"keep_dtype\": true}")).isEqualTo(WeightStorage.AS_STORED);
+      assertThat(compute(tmp, entry + ", \"keep_dtype\": false}")).isEqualTo(WeightStorage.FLOAT32);
+      assertThat(compute(tmp, entry + ", \"keep_dtype\": true, \"compute\": \"as-stored\"}"))
+          .isEqualTo(WeightStorage.AS_STORED);
+      assertThat(compute(tmp, entry + ", \"keep_dtype\": false, \"compute\": \"bf16\"}")).isEqualTo(WeightStorage.BF16);
+      // errors when the config is read: RecoveryConfig.parse loads nothing (the folders above are empty)
+      assertThatThrownBy(() -> config(tmp, entry + ", \"keep_dtype\": true, \"compute\": \"bf16\"}"))
+          .hasMessage("(config): recoverers[0]: \"keep_dtype\": true disagrees with \"compute\": \"bf16\" (\"keep_dtype\":"
+              + " true is the old spelling of \"compute\": \"as-stored\"); give only \"compute\"");
+      assertThatThrownBy(() -> config(tmp, entry + ", \"keep_dtype\": false, \"compute\": \"as-stored\"}"))
+          .hasMessageStartingWith("(config): recoverers[0]: \"keep_dtype\": false disagrees with \"compute\":"
+              + " \"as-stored\"");
+      assertThatThrownBy(() -> config(tmp, entry + ", \"compute\": \"fp16\"}"))
+          .hasMessage("(config): recoverers[0]: \"compute\" 'fp16' is not one of float32, bf16, as-stored");
+      assertThatThrownBy(() -> config(tmp, entry + ", \"compute\": 16}"))
+          .hasMessage("(config): recoverers[0]: \"compute\" must be a string, is 16");
+      assertThatThrownBy(() -> config(tmp, entry + ", \"keep_dtype\": \"yes\"}"))
+          .hasMessage("(config): recoverers[0]: \"keep_dtype\" must be true or false, is \"yes\"");
+    }
+  }
+
+  private static RecoveryConfig config(Path tmp, String entry) {
+    return RecoveryConfig.parse("{\"recoverers\": [" + entry + "]}", tmp);
+  }
+
+  /** The storage an entry asks for, as its factory reads it (after the read-time check passed). */
+  private static WeightStorage compute(Path tmp, String entry) throws Exception {
+    RecoveryConfig c = config(tmp, entry);
+    JsonNode node = new ObjectMapper().readTree(entry);
+    return RecovererTypes.compute(c.new Spec(node, "(config): recoverers[0]"));
   }
 }

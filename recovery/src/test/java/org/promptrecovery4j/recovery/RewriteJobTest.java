@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.core.Csv;
 import org.promptrecovery4j.core.JobState;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.generation.GenerationConfig;
 import org.promptrecovery4j.models.generation.Generator;
 
@@ -85,7 +86,7 @@ class RewriteJobTest {
         "t1-p0 | Rain tomorrow. | Make it formal.", "t1-p1 | Rain tomorrow. | **Make it a poem.",
         "t2-p0 | We won the game. | Make it formal.", "t2-p1 | We won the game. | **Make it a poem.");
     // the user turn "<prompt>\n\n<original>" in the chat template; each batch of 2 a direct Generator call, cleaned
-    try (TextGenerator g = TextGenerator.load(MODEL, null, false)) {
+    try (TextGenerator g = TextGenerator.load(MODEL, null, WeightStorage.FLOAT32)) {
       assertThat(g.codec().decode(RewriteJob.promptIds("Make it formal.", "The cat sat.", g.codec(), g.chatTemplate())))
           .isEqualTo(g.codec().decode(g.codec().encode("<s>[INST] Make it formal.\n\nThe cat sat. [/INST]", false)));
       assertThat(RewriteJob.promptIds("Make it formal.", "The cat sat.", g.codec(), g.chatTemplate()))
@@ -136,9 +137,22 @@ class RewriteJobTest {
         .hasMessageContaining("different --batch-size left its partial results here (was 2, now 3)")
         .hasMessageContaining("delete out.csv.partial.json and out.csv.partial to start over");
     assertThatThrownBy(() -> RewriteJob.run(s.withSeed(6))).hasMessageContaining("different --seed left its partial results here (was 5, now 6)");
+    Path state = JobState.stateFile(s.output());
+    com.fasterxml.jackson.databind.node.ObjectNode saved = (com.fasterxml.jackson.databind.node.ObjectNode)
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(state.toFile());
+    assertThat(saved.get("compute").asText()).isEqualTo("float32");
+    assertThatThrownBy(() -> RewriteJob.run(s.withCompute(WeightStorage.AS_STORED)))
+        .hasMessageContaining("different --compute left its partial results here (was float32, now as-stored)");
+    // a state from before the compute was recorded (no "compute"): float32 resumes it as before, bf16 is refused
+    saved.remove("compute");
+    Files.writeString(state, saved.toPrettyString());
+    assertThatThrownBy(() -> RewriteJob.run(s.withCompute(WeightStorage.BF16))).hasMessage(state + ": an interrupted"
+        + " run with different --compute left its partial results here (was float32, now bf16: a state from before"
+        + " --compute was recorded); rerun with --compute float32 or as-stored to resume it, or delete"
+        + " out.csv.partial.json and out.csv.partial to start over");
     assertThat(Files.size(partial)).isEqualTo(size);
 
-    RewriteJob.Result r = RewriteJob.run(s);
+    RewriteJob.Result r = RewriteJob.run(s); // float32, from the state without "compute"
     assertThat(r.resumedRows()).as("the whole first batch kept, the torn second one redone").isEqualTo(2);
     assertThat(r.rows()).isEqualTo(5);
     assertThat(Files.readAllBytes(s.output())).isEqualTo(Files.readAllBytes(ref.output()));
@@ -186,24 +200,25 @@ class RewriteJobTest {
     Path blank = dir.resolve("blank.csv");
     Files.writeString(blank, "original_text\nfine\n\" \"\n");
     assertThatThrownBy(() -> RewriteJob.run(new RewriteJob.Settings(MODEL, blank, s.prompts(), s.output(), 8, 2, 0, null,
-        null, 1.0, false))).hasMessage(blank + ": row 2 (line 3): empty original_text");
+        null, 1.0, WeightStorage.FLOAT32))).hasMessage(blank + ": row 2 (line 3): empty original_text");
     assertThatThrownBy(() -> RewriteJob.run(new RewriteJob.Settings(MODEL, noColumn, s.prompts(), s.output(), 8, 2, 0,
-        null, null, 1.0, false))).hasMessageContaining(noColumn.toString()).hasMessageContaining("original_text");
+        null, null, 1.0, WeightStorage.FLOAT32))).hasMessageContaining(noColumn.toString())
+        .hasMessageContaining("original_text");
     Path empty = dir.resolve("empty.json");
     Files.writeString(empty, "[\" \"]");
     assertThatThrownBy(() -> RewriteJob.run(new RewriteJob.Settings(MODEL, s.texts(), empty, s.output(), 8, 2, 0, null,
-        null, 1.0, false))).hasMessage(empty + ": the prompt bank is empty");
+        null, 1.0, WeightStorage.FLOAT32))).hasMessage(empty + ": the prompt bank is empty");
     assertThatThrownBy(() -> RewriteJob.run(s.withPairs(7))).hasMessage("--pairs 7: must be between 1 and the 3 × 2 = 6"
         + " pairs there are");
     Path phi = TinyLms.FIXTURES.resolve("tiny-phi-text");
     assertThatThrownBy(() -> RewriteJob.run(new RewriteJob.Settings(phi, s.texts(), s.prompts(), s.output(), 8, 2, 0,
-        null, null, 1.0, false))).hasMessage(phi + ": the tokenizer has no chat_template (tokenizer_config.json):"
-            + " rewriting needs an instruct model");
+        null, null, 1.0, WeightStorage.FLOAT32))).hasMessage(phi + ": the tokenizer has no chat_template"
+            + " (tokenizer_config.json): rewriting needs an instruct model");
     Path longText = dir.resolve("long.csv");
     Csv.write(longText, List.of("original_text"), List.of(List.of("short"), List.of("word ".repeat(100))));
     assertThatThrownBy(() -> RewriteJob.run(new RewriteJob.Settings(MODEL, longText, s.prompts(), s.output(), 8, 2, 0,
-        null, null, 1.0, false))).hasMessageStartingWith("t1-p0 (" + longText + " line 3, prompt 0 of " + s.prompts()
-            + "): the prompt has ").hasMessageContaining("tokens; with --max-new-tokens 8 it does not fit the model's"
+        null, null, 1.0, WeightStorage.FLOAT32))).hasMessageStartingWith("t1-p0 (" + longText + " line 3, prompt 0 of "
+            + s.prompts() + "): the prompt has ").hasMessageContaining("tokens; with --max-new-tokens 8 it does not fit the model's"
             + " context of 128 tokens");
     assertThat(s.output()).doesNotExist();
   }

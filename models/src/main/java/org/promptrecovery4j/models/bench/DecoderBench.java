@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.Models;
 import org.promptrecovery4j.models.generation.AttentionMasks;
 import org.promptrecovery4j.models.generation.CausalLM;
@@ -55,7 +56,7 @@ public final class DecoderBench implements AutoCloseable {
 
   private static final double GIB = 1L << 30;
 
-  /** What loading cost. {@code compute}: float32, bf16 or as-stored; {@code threads}: ND4J's threads. */
+  /** What loading cost. {@code compute}: {@link DecoderCompute#name}; {@code threads}: ND4J's threads. */
   public record Load(String model, String compute, double loadS, double weightGib, int threads,
       double rssAfterLoadGib, double anonAfterLoadGib, double fileAfterLoadGib, double heapUsedGib) {}
 
@@ -90,30 +91,11 @@ public final class DecoderBench implements AutoCloseable {
     CausalLM model = Models.loadCausalLM(dir, DecoderOptions.defaults().withStorage(storage));
     double seconds = (System.nanoTime() - t0) / 1e9;
     Runtime rt = Runtime.getRuntime();
-    Load load = new Load(dir.toString(), computeName(storage), seconds, model.weightBytes() / GIB, threads(),
+    Load load = new Load(dir.toString(), DecoderCompute.name(storage), seconds, model.weightBytes() / GIB, threads(),
         rssGib("VmRSS"), rssGib("RssAnon"), rssGib("RssFile"), (rt.totalMemory() - rt.freeMemory()) / GIB);
     log.printf(Locale.ROOT, "loaded %s (%s) in %.1f s: %.2f GiB of weights, RSS %.2f GiB, %d threads%n", dir,
         load.compute(), seconds, load.weightGib(), load.rssAfterLoadGib(), load.threads());
     return new DecoderBench(model, load, log);
-  }
-
-  /** The benchmark's name of a weight storage: float32, bf16, as-stored. */
-  public static String computeName(WeightStorage s) {
-    return switch (s) {
-      case FLOAT32 -> "float32";
-      case BF16 -> "bf16";
-      case AS_STORED -> "as-stored";
-    };
-  }
-
-  /** The weight storage of a name {@link #computeName} gives, else an error naming the value. */
-  public static WeightStorage storage(String compute) {
-    for (WeightStorage s : WeightStorage.values()) {
-      if (computeName(s).equals(compute)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException("--compute '" + compute + "' is not one of float32, bf16, as-stored");
   }
 
   public CausalLM model() {

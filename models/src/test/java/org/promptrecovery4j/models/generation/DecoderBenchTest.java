@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.promptrecovery4j.models.DecoderCompute;
 import org.promptrecovery4j.models.bench.DecoderBench;
 
 /**
@@ -21,7 +22,7 @@ class DecoderBenchTest {
     String only = System.getProperty("pr4j.bench.only", "all");
     String minutes = System.getProperty("pr4j.bench.minutes", only.equals("memory") ? "30" : "");
     try (DecoderBench bench = DecoderBench.load(Path.of(dir),
-        DecoderBench.storage(System.getProperty("pr4j.bench.compute", "float32")), System.err)) {
+        DecoderCompute.parse(System.getProperty("pr4j.bench.compute", "float32"), "pr4j.bench.compute"), System.err)) {
       Object main = switch (only) {
         case "all" -> bench.speed(Integer.getInteger("pr4j.bench.runs", 3));
         case "phases" -> bench.phases();
