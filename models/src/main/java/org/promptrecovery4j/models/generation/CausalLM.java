@@ -365,16 +365,19 @@ public abstract class CausalLM implements ForwardModel {
   }
 
   /**
-   * With weights cast per use, a GC when the process holds more than the weights plus a quarter (at
-   * least 1 GiB): some graphs (phi-2) leave op outputs unreleased by the session even without an array
-   * cache, and those are freed only when their Java wrappers are collected (phi-2 shapes: anonymous RSS
-   * grew ~0.6 GiB every 10 s of decoding, to 14 GiB for 5.2 GiB of weights). One GC a step costs tens
-   * of milliseconds against seconds of step.
+   * A GC when the process holds more than the weights, the session's array cache and a quarter of the
+   * weights (at least 1 GiB) besides: the M2.1 inference session leaves some op outputs unreleased (phi-2's
+   * graph most: biases, LayerNorm, gelu_new, partial rotary), and those are freed only when their Java
+   * wrappers are collected (phi-2 shapes, weights cast per use, no GC: anonymous RSS grew ~0.6 GiB every
+   * 10 s of decoding, to 14 GiB for 5.2 GiB of weights). One GC costs tens of milliseconds and fires only
+   * past that line; docs/performance.md has RSS over 30-minute generations with it.
    */
   private void collectIfGrown() {
-    if (!weights.castsPerUse()) {
-      return;
+    long limit = weights.storedBytes() + arrayCacheBytes() + Math.max(1L << 30, weights.storedBytes() / 4);
+    if (org.bytedeco.javacpp.Pointer.physicalBytes() > limit) {
+      System.gc();
     }
+  }
     long limit = weights.storedBytes() + Math.max(1L << 30, weights.storedBytes() / 4);
     if (org.bytedeco.javacpp.Pointer.physicalBytes() > limit) {
       System.gc();
