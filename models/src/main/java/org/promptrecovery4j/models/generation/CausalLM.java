@@ -378,11 +378,6 @@ public abstract class CausalLM implements ForwardModel {
       System.gc();
     }
   }
-    long limit = weights.storedBytes() + Math.max(1L << 30, weights.storedBytes() / 4);
-    if (org.bytedeco.javacpp.Pointer.physicalBytes() > limit) {
-      System.gc();
-    }
-  }
 
   /**
    * Bytes of freed intermediate arrays the graph's session may keep for reuse ({@code -Dpr4j.arrayCacheBytes},
