@@ -35,7 +35,7 @@ def main() -> None:
                     t = time.perf_counter()
                     torch.nn.functional.linear(x, w)
                     times.append((time.perf_counter() - t) * 1e3)
-                print(f"{name},[out,in] F.linear,torch,{k},{n},{m},{statistics.median(times):.3f}", flush=True)
+                print(f"{name},out-in-transposed,torch,{k},{n},{m},{statistics.median(times):.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,15 @@ import org.promptrecovery4j.models.bench.GemmBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code bench-gemm}: the models' matrix products alone, per layout, dtype and library; and the read bandwidth. */
+/** {@code bench-gemm}: the models' matrix products alone, per layout, dtype and library. */
 @Command(
     name = "bench-gemm",
     mixinStandardHelpOptions = true,
     description = {
       "Time y = x·Wᵀ at phi-2 / Mistral-7B linear shapes for 1, 16 and 512 rows (CSV on stdout), in both weight",
-      "layouts, with ND4J's oneDNN helpers on and off; then this machine's read bandwidth. Compare with",
-      "tools/reference/bench_gemm.py (PyTorch) on the same idle machine."
+      "layouts (out-in-transposed: HF's [out, in]; in-out: [in, out] row-major), with ND4J's oneDNN helpers on",
+      "and off. Compare with tools/reference/bench_gemm.py (PyTorch) on the same idle machine; the memory read",
+      "bandwidth that bounds 1-row products: tools/bench/read_bandwidth.c."
     })
 public final class BenchGemmCommand implements Callable<Integer> {
 
@@ -49,7 +50,6 @@ public final class BenchGemmCommand implements Callable<Integer> {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "# read bandwidth %.1f GB/s (sum of a 1 GiB float array)%n", GemmBench.readBandwidthGbS(repeats));
     return 0;
   }
 }

@@ -12,7 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code [M, in]}, at the shapes of phi-2 and Mistral-7B (q/k/v, MLP in and out, logits) and at M = 1 and 16
  * (decode steps at batch 1 and 16) and 512 (a prefill), through {@code Nd4j.matmul} into a preallocated row-major
  * output, which is what SameDiff's {@code mmul} runs. Two weight layouts: HF's {@code [out, in]} multiplied
- * transposed, and {@code [in, out]} row-major (what the decoders hold since issue 12). With the oneDNN natives,
+ * transposed ({@code out-in-transposed}), and {@code [in, out]} row-major ({@code in-out}, what the decoders hold
+ * since issue 12). With the oneDNN natives,
  * float32 and bf16 products run in oneDNN; without ND4J's helpers ({@code helpers=false}) float32 runs in the BLAS
  * ({@code -Dorg.bytedeco.openblas.load}: MKL or OpenBLAS). tools/reference/bench_gemm.py times torch's
  * {@code F.linear} on the same shapes.
@@ -56,10 +57,10 @@ public final class GemmBench {
             }
             try (INDArray x = Nd4j.rand(DataType.FLOAT, m, in).castTo(dtype); INDArray y = Nd4j.create(dtype, m, n)) {
               int reps = m == 512 ? Math.max(3, repeats / 3) : repeats;
-              out.add(new Result(name(dtype), "[out,in] transposed", helpers, in, n, m,
+              out.add(new Result(name(dtype), "out-in-transposed", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, hf, y, false, true, false), reps)));
               INDArray transposed = y.castTo(DataType.FLOAT);
-              out.add(new Result(name(dtype), "[in,out]", helpers, in, n, m,
+              out.add(new Result(name(dtype), "in-out", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, inOut, y, false, false, false), reps)));
               double scale = transposed.amaxNumber().doubleValue();
               double diff = transposed.subi(y.castTo(DataType.FLOAT)).amaxNumber().doubleValue();
@@ -97,14 +98,5 @@ public final class GemmBench {
     return t[reps / 2];
   }
 
-  /**
-   * This machine's memory read bandwidth in GB/s as the decoders see it: the median time of summing a 1 GiB float
-   * array (ND4J's reduction, all threads), which reads every byte once.
-   */
-  public static double readBandwidthGbS(int repeats) {
-    try (INDArray a = Nd4j.rand(DataType.FLOAT, 1L << 28)) {
-      double ms = median(() -> a.sumNumber(), repeats);
-      return a.length() * 4.0 / (ms / 1e3) / 1e9;
-    }
   }
 }

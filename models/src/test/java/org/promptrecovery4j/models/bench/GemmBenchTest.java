@@ -17,7 +17,7 @@ class GemmBenchTest {
       List<GemmBench.Result> r = GemmBench.run(d, true, 3, shapes, rows); // throws if the layouts disagree
       assertThat(r).hasSize(2 * 3 * 2);
       assertThat(r).allSatisfy(x -> assertThat(x.medianMs()).isPositive());
-      assertThat(r).extracting(GemmBench.Result::layout).containsOnly("[out,in] transposed", "[in,out]");
+      assertThat(r).extracting(GemmBench.Result::layout).containsOnly("out-in-transposed", "in-out");
       assertThat(r).extracting(GemmBench.Result::dtype).containsOnly(d == DataType.FLOAT ? "float32" : "bf16");
     }
     assertThat(GemmBench.run(DataType.FLOAT, false, 3, shapes, new int[] {4})).hasSize(4);
