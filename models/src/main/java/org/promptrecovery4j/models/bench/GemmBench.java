@@ -97,6 +97,4 @@ public final class GemmBench {
     Arrays.sort(t);
     return t[reps / 2];
   }
-
-  }
 }
