@@ -249,42 +249,25 @@ public final class DecoderWeights {
   private void copyTransposed(TensorInfo t, BytePointer dst, long rowOffset, long rows, long cols, int width) {
     long r = t.shape()[0];
     int c = Math.toIntExact(cols);
+    int k = width / 2; // 16-bit halves a value: bf16/f16 1, f32 2
     int block = (int) Math.max(1, Math.min(r, Math.max(64, (1 << 20) / c)));
-    if (width == 2) {
-      short[] src = new short[block * c];
-      short[] tile = new short[block * c];
-      org.bytedeco.javacpp.ShortPointer out = new org.bytedeco.javacpp.ShortPointer(dst);
-      for (long r0 = 0; r0 < r; r0 += block) {
-        int n = (int) Math.min(block, r - r0);
-        java.nio.ByteBuffer mapped = source.bytes(t.name(), r0 * cols * 2, (long) n * c * 2);
-        mapped.asShortBuffer().get(src, 0, n * c);
-        WeightSource.unmap(mapped);
-        for (int i = 0; i < n; i++) {
-          for (int j = 0, from = i * c; j < c; j++) {
-            tile[j * n + i] = src[from + j];
-          }
-        }
+    short[] src = new short[block * c * k];
+    short[] tile = new short[block * c * k];
+    org.bytedeco.javacpp.ShortPointer out = new org.bytedeco.javacpp.ShortPointer(dst);
+    for (long r0 = 0; r0 < r; r0 += block) {
+      int n = (int) Math.min(block, r - r0);
+      java.nio.ByteBuffer mapped = source.bytes(t.name(), r0 * cols * width, (long) n * c * width);
+      mapped.asShortBuffer().get(src, 0, n * c * k);
+      WeightSource.unmap(mapped);
+      for (int i = 0; i < n; i++) {
         for (int j = 0; j < c; j++) {
-          out.position(j * rows + rowOffset + r0).put(tile, j * n, n);
+          for (int h = 0; h < k; h++) {
+            tile[(j * n + i) * k + h] = src[(i * c + j) * k + h];
+          }
         }
       }
-    } else {
-      int[] src = new int[block * c];
-      int[] tile = new int[block * c];
-      org.bytedeco.javacpp.IntPointer out = new org.bytedeco.javacpp.IntPointer(dst);
-      for (long r0 = 0; r0 < r; r0 += block) {
-        int n = (int) Math.min(block, r - r0);
-        java.nio.ByteBuffer mapped = source.bytes(t.name(), r0 * cols * 4, (long) n * c * 4);
-        mapped.asIntBuffer().get(src, 0, n * c);
-        WeightSource.unmap(mapped);
-        for (int i = 0; i < n; i++) {
-          for (int j = 0, from = i * c; j < c; j++) {
-            tile[j * n + i] = src[from + j];
-          }
-        }
-        for (int j = 0; j < c; j++) {
-          out.position(j * rows + rowOffset + r0).put(tile, j * n, n);
-        }
+      for (int j = 0; j < c; j++) {
+        out.position((j * rows + rowOffset + r0) * k).put(tile, j * n * k, n * k);
       }
     }
   }
