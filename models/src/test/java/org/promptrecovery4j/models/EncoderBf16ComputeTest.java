@@ -69,9 +69,9 @@ class EncoderBf16ComputeTest {
 
     INDArray got = (INDArray) model.forward(ids, mask).get("last_hidden_state");
     assertThat(got.dataType()).isEqualTo(DataType.FLOAT);
-    double toEmulated = maxDiff(got, emulated, mask);
-    double toHfBf16 = maxDiff(got, hfBf16, mask);
-    double toFp32 = maxDiff(got, fp32, mask);
+    double toEmulated = Fixtures.maxAbsDiff(got, emulated, mask);
+    double toHfBf16 = Fixtures.maxAbsDiff(got, hfBf16, mask);
+    double toFp32 = Fixtures.maxAbsDiff(got, fp32, mask);
     System.out.printf("%s bf16 linears: max |diff| to the emulation %.3g, to HF bf16 %.4f, to HF fp32 %.4f"
         + " (HF bf16 to fp32: e = %.4f)%n", fixture, toEmulated, toHfBf16, toFp32, e);
     assertThat(toEmulated).isLessThanOrEqualTo(e / 10);
@@ -96,22 +96,5 @@ class EncoderBf16ComputeTest {
 
   static SameDiff graph(ForwardModel model) {
     return model instanceof DebertaV2Model d ? d.graph() : ((GraphEncoder) model).graph();
-  }
-
-  /** Max |a − b| of [B, L, H] tensors over the positions {@code mask} keeps. */
-  static double maxDiff(INDArray a, INDArray b, INDArray mask) {
-    assertThat(a.shape()).containsExactly(b.shape());
-    double max = 0;
-    for (int i = 0; i < a.size(0); i++) {
-      for (int t = 0; t < a.size(1); t++) {
-        if (mask.getDouble(i, t) == 0) {
-          continue;
-        }
-        for (int h = 0; h < a.size(2); h++) {
-          max = Math.max(max, Math.abs(a.getDouble(i, t, h) - b.getDouble(i, t, h)));
-        }
-      }
-    }
-    return max;
   }
 }

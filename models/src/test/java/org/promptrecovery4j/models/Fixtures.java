@@ -54,4 +54,21 @@ public final class Fixtures {
     }
     return max;
   }
+
+  /** Max |a − b| of two [B, L, H] tensors over the positions {@code mask} ([B, L], 0 = padding) keeps. */
+  public static double maxAbsDiff(INDArray a, INDArray b, INDArray mask) {
+    assertThat(a.shape()).containsExactly(b.shape());
+    double max = 0;
+    for (int i = 0; i < a.size(0); i++) {
+      for (int t = 0; t < a.size(1); t++) {
+        if (mask.getDouble(i, t) == 0) {
+          continue;
+        }
+        for (int h = 0; h < a.size(2); h++) {
+          max = Math.max(max, Math.abs(a.getDouble(i, t, h) - b.getDouble(i, t, h)));
+        }
+      }
+    }
+    return max;
+  }
 }

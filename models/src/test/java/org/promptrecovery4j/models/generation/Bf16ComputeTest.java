@@ -47,9 +47,9 @@ class Bf16ComputeTest {
         }
       }
       INDArray logits = (INDArray) model.forward(ids, mask).get("logits");
-      double toFp32 = maxDiff(logits, fp32, mask);
-      double toHfBf16 = maxDiff(logits, hfBf16, mask);
-      double toEmulated = maxDiff(logits, DecoderFixtures.tensor(ref.get("emulated_logits")), mask);
+      double toFp32 = org.promptrecovery4j.models.Fixtures.maxAbsDiff(logits, fp32, mask);
+      double toHfBf16 = org.promptrecovery4j.models.Fixtures.maxAbsDiff(logits, hfBf16, mask);
+      double toEmulated = org.promptrecovery4j.models.Fixtures.maxAbsDiff(logits, DecoderFixtures.tensor(ref.get("emulated_logits")), mask);
       System.out.printf("%s bf16 compute: max |diff| to HF fp32 %.4f, to HF bf16 %.4f, to the emulation %.4f (HF bf16 to fp32: %.4f)%n",
           fixture, toFp32, toHfBf16, toEmulated, e);
       assertThat(toHfBf16).isLessThanOrEqualTo(3 * e);
@@ -96,21 +96,5 @@ class Bf16ComputeTest {
 
   private static JsonNode bf16(String fixture) throws Exception {
     return DecoderFixtures.JSON.readTree(Files.readString(DecoderFixtures.dir(fixture).resolve("expected-bf16.json")));
-  }
-
-  private static double maxDiff(INDArray a, INDArray b, INDArray mask) {
-    assertThat(a.shape()).containsExactly(b.shape());
-    double max = 0;
-    for (int i = 0; i < a.size(0); i++) {
-      for (int t = 0; t < a.size(1); t++) {
-        if (mask.getDouble(i, t) == 0) {
-          continue;
-        }
-        for (int v = 0; v < a.size(2); v++) {
-          max = Math.max(max, Math.abs(a.getDouble(i, t, v) - b.getDouble(i, t, v)));
-        }
-      }
-    }
-    return max;
   }
 }
