@@ -31,17 +31,7 @@ class CausalLMLogitsTest {
     try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(storage))) {
       INDArray logits = (INDArray) model.forward(ids, mask).get("logits");
       assertThat(logits.shape()).containsExactly(expected.shape());
-      double maxDiff = 0;
-      for (int b = 0; b < ids.size(0); b++) {
-        for (int t = 0; t < ids.size(1); t++) {
-          if (mask.getDouble(b, t) == 0) {
-            continue;
-          }
-          for (int v = 0; v < expected.size(2); v++) {
-            maxDiff = Math.max(maxDiff, Math.abs(logits.getDouble(b, t, v) - expected.getDouble(b, t, v)));
-          }
-        }
-      }
+      double maxDiff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(logits, expected, mask);
       System.out.printf("%s %s max |diff| = %.3g%n", fixture, storage, maxDiff);
       assertThat(maxDiff).isLessThan(2e-4);
     }
