@@ -19,8 +19,9 @@ import org.promptrecovery4j.weights.WeightSource;
  * where a fused op needs them (q/k/v, gate/up), and multiplies activations by them ({@link #product}).
  *
  * <p>Frozen linear weights are transposed once at load to {@code [in, out]}, row-major: oneDNN's GEMM
- * (the natives' matmul) runs {@code x W} on that layout up to 5× faster than {@code x Wᵀ} on HF's
- * {@code [out, in]} at 4–64 rows (a decode step at batch 16), and as fast at 1 row. Trainable weights
+ * (the natives' matmul) runs {@code x W} on that layout 3–6× faster than {@code x Wᵀ} on HF's
+ * {@code [out, in]} at 16 rows (a decode step at batch 16), and about as fast at 1 and 512 rows
+ * (docs/performance.md, {@code bench-gemm}). Trainable weights
  * and embedding tables (gathered by row) keep HF's layout. Storage ({@link WeightStorage}): FLOAT32
  * upcasts everything; AS_STORED copies bf16/f16 bytes into native 2-byte arrays (ND4J's BF16
  * {@code createBuffer} is broken, so the bytes are copied directly) and casts them to float where used;
