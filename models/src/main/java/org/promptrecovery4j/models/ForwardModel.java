@@ -1,5 +1,7 @@
 package org.promptrecovery4j.models;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -27,6 +29,25 @@ public interface ForwardModel extends AutoCloseable {
           + " token_type_ids cannot be given");
     }
     return forward(inputIds, attentionMask);
+  }
+
+  /**
+   * {@link #forward(INDArray, INDArray, INDArray)} and, after its outputs, the outputs of the HF modules whose names
+   * match {@code capture} ({@link org.promptrecovery4j.models.nn.ModuleOutputs}: names such as
+   * {@code model.layers.3.self_attn.o_proj}, globs such as {@code model.layers.*.mlp}), in model order, shaped as
+   * HF's module outputs. A pattern no module matches is an {@link IllegalArgumentException} naming close matches.
+   */
+  default Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      Collection<String> capture) {
+    if (capture != null && capture.stream().anyMatch(p -> !p.isBlank())) {
+      throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot capture module outputs");
+    }
+    return forward(inputIds, attentionMask, tokenTypeIds);
+  }
+
+  /** The HF module names {@link #forward(INDArray, INDArray, INDArray, Collection)} can capture, in model order. */
+  default List<String> capturableModules() {
+    return List.of();
   }
 
   @Override

@@ -16,6 +16,9 @@ public interface GraphEncoder {
   /** [B, L, hidden] token states after the encoder's final norm. */
   SDVariable tokenStates();
 
+  /** The outputs of the graph's HF modules (what a forward pass can capture). */
+  org.promptrecovery4j.models.nn.ModuleOutputs moduleOutputs();
+
   /** The [B, L] float attention-mask placeholder (1 token, 0 padding). */
   SDVariable maskInput();
 

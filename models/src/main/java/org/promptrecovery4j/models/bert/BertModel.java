@@ -20,6 +20,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.ModuleOutputs;
 import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
@@ -53,6 +54,7 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   private final List<String> hiddenStates = new ArrayList<>();
   private SDVariable last;
   private Vocabulary vocabulary;
+  private ModuleOutputs modules;
 
   private BertModel(BertConfig config, WeightSource weights, LinearPrecision precision) {
     this.config = config;
@@ -113,14 +115,16 @@ public final class BertModel implements ForwardModel, GraphEncoder {
 
   private void build(ParameterBinder p, String prefix, SDVariable ids) {
     checkShapes(p, prefix);
-    SDVariable h = embeddings(p, prefix + "embeddings.", ids);
+    p.modulePrefix("bert."); // HF task models (ForSequenceClassification, …) hold the base model under "bert"
+    modules = p.outputs();
+    SDVariable h = modules.put(prefix + "embeddings", embeddings(p, prefix + "embeddings.", ids));
     hiddenStates.add(h.name());
     SDVariable maskBias = Attention.paddingMask(mask);
     for (int i = 0; i < config.numHiddenLayers(); i++) {
-      h = layer(p, prefix + "encoder.layer." + i + ".", h, maskBias);
+      h = modules.put(prefix + "encoder.layer." + i, layer(p, prefix + "encoder.layer." + i + ".", h, maskBias));
       hiddenStates.add(h.name());
     }
-    last = h;
+    last = modules.put(prefix + "encoder", h);
   }
 
   /** Config-vs-tensor checks before anything is loaded. */
@@ -151,7 +155,8 @@ public final class BertModel implements ForwardModel, GraphEncoder {
     SDVariable words = p.parameter(pre + "word_embeddings.weight");
     vocabulary = Vocabulary.of("BERT", pre + "word_embeddings.weight", words.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(words, ids.reshape(-1), 0);
-    SDVariable x = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) hidden))));
+    SDVariable x = modules.put(pre + "word_embeddings", flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG),
+        sd.constant(Nd4j.createFromArray((long) hidden)))));
     SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
     SDVariable table = p.parameter(pre + "position_embeddings.weight");
     long rows = table.getShape()[0];
@@ -168,9 +173,10 @@ public final class BertModel implements ForwardModel, GraphEncoder {
         throw new ModelFormatException(p.weights().location() + ": " + pre + "token_type_embeddings.weight has " + typeRows
             + " rows, config.json (type_vocab_size) says " + config.typeVocabSize());
       }
-      x = x.add(sd.gather(typeTable, types.reshape(-1), 0).reshape(sd.shape(x)));
+      x = x.add(modules.put(pre + "token_type_embeddings", sd.gather(typeTable, types.reshape(-1), 0).reshape(sd.shape(x))));
     }
-    return Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+    return modules.put(pre + "LayerNorm",
+        Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2));
   }
 
   /** BertLayer: self-attention → BertSelfOutput, BertIntermediate → BertOutput. */
@@ -181,16 +187,21 @@ public final class BertModel implements ForwardModel, GraphEncoder {
     SDVariable q = Attention.splitHeads(Linear.load(p, a + "query", true).forward(h, 3), heads, d);
     SDVariable k = Attention.splitHeads(Linear.load(p, a + "key", true).forward(h, 3), heads, d);
     SDVariable v = Attention.splitHeads(Linear.load(p, a + "value", true).forward(h, 3), heads, d);
-    SDVariable context = Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, maskBias, 1.0 / Math.sqrt(d)), heads, d);
-    SDVariable attnOut = residualNorm(p, pre + "attention.output.", context, h);
-    SDVariable inter = Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3));
-    return residualNorm(p, pre + "output.", inter, attnOut);
+    SDVariable context = modules.put(pre + "attention.self",
+        Attention.mergeHeads(Attention.scaledDotProduct(q, k, v, maskBias, 1.0 / Math.sqrt(d)), heads, d));
+    SDVariable attnOut = modules.put(pre + "attention.output", residualNorm(p, pre + "attention.output.", context, h));
+    modules.put(pre + "attention", attnOut);
+    SDVariable inter = modules.put(pre + "intermediate.intermediate_act_fn",
+        Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3)));
+    modules.put(pre + "intermediate", inter);
+    return modules.put(pre + "output", residualNorm(p, pre + "output.", inter, attnOut));
   }
 
   /** BertSelfOutput / BertOutput: {@code LayerNorm(dense(x) + residual)}. */
   private SDVariable residualNorm(ParameterBinder p, String pre, SDVariable x, SDVariable residual) {
     SDVariable y = Linear.load(p, pre + "dense", true).forward(x, 3).add(residual);
-    return Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+    return modules.put(pre + "LayerNorm",
+        Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2));
   }
 
   // ---------------------------------------------------------------- running
@@ -262,23 +273,44 @@ public final class BertModel implements ForwardModel, GraphEncoder {
   /** {@link #forward(INDArray, INDArray)} with {@code token_type_ids} [B, L] in [0, type_vocab_size) (null = all 0). */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds) {
+    return forward(inputIds, attentionMask, tokenTypeIds, List.of());
+  }
+
+  /** With the outputs of the HF modules matching {@code capture} (see {@link ModuleOutputs}) after {@code hidden_states}. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      java.util.Collection<String> capture) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary)
         .withTokenTypes(tokenTypeIds, config.typeVocabSize(), "BERT");
     if (in.length() > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("sequence length " + in.length() + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
     }
-    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> out = sd.output(feed(chunk), hiddenStates.toArray(new String[0]));
+    Map<String, String> captured = modules.select(capture);
+    List<String> names = ModuleOutputs.withCaptures(hiddenStates, captured);
+    List<INDArray> all = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
+      Map<String, INDArray> out = sd.output(feed(chunk), names.toArray(new String[0]));
       List<INDArray> list = new ArrayList<>();
-      for (String n : hiddenStates) {
+      for (String n : names) {
         list.add(out.get(n));
       }
       return list;
     });
+    List<INDArray> states = all.subList(0, hiddenStates.size());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", states);
+    result.put("hidden_states", List.copyOf(states));
+    ModuleOutputs.addCaptures(result, captured, all, hiddenStates.size());
     return result;
+  }
+
+  @Override
+  public ModuleOutputs moduleOutputs() {
+    return modules;
+  }
+
+  @Override
+  public List<String> capturableModules() {
+    return modules.names();
   }
 }

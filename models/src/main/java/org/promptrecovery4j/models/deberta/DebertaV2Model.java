@@ -19,6 +19,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.ModuleOutputs;
 import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
@@ -83,6 +84,7 @@ public final class DebertaV2Model implements ForwardModel {
   private final Map<String, SDVariable> rowInputs = new LinkedHashMap<>();
   private SDVariable batchZeros;
   private Vocabulary vocabulary;
+  private ModuleOutputs modules;
   private SDVariable skewBegin;
   private SDVariable skewEnd;
   private SDVariable skewCols;
@@ -286,15 +288,18 @@ public final class DebertaV2Model implements ForwardModel {
   private void build(ParameterBinder p, String prefix) {
     SDVariable ids = sd.placeHolder(IDS, DataType.INT, -1, -1);
     SDVariable mask = sd.placeHolder(MASK, DataType.FLOAT, -1, -1);
-    SDVariable h = embeddings(p, prefix + "embeddings.", ids, mask);
+    p.modulePrefix("deberta."); // HF task models (ForSequenceClassification, …) hold the base model under "deberta"
+    modules = p.outputs();
+    SDVariable h = modules.put(prefix + "embeddings", embeddings(p, prefix + "embeddings.", ids, mask));
     hiddenStates.add(h.name());
     idsInput = ids;
     maskBias = Attention.paddingMask(mask);
     rel = config.relativeAttention() ? relEmbeddings(p, prefix + "encoder.") : null;
     for (int i = 0; i < config.numHiddenLayers(); i++) {
-      h = layer(p, prefix + "encoder.layer." + i + ".", h, maskBias, rel, ids);
+      h = modules.put(prefix + "encoder.layer." + i, layer(p, prefix + "encoder.layer." + i + ".", h, maskBias, rel, ids));
       hiddenStates.add(h.name());
     }
+    modules.put(prefix + "encoder", h);
   }
 
   /**
@@ -353,7 +358,8 @@ public final class DebertaV2Model implements ForwardModel {
     SDVariable words = p.parameter(pre + "word_embeddings.weight");
     vocabulary = Vocabulary.of("DeBERTa", pre + "word_embeddings.weight", words.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(words, ids.reshape(-1), 0);
-    SDVariable x = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) e))));
+    SDVariable x = modules.put(pre + "word_embeddings",
+        flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) e)))));
     if (config.positionBiasedInput()) {
       SDVariable positions = sd.placeHolder(POSITION_IDS, DataType.INT, -1);
       x = x.add(sd.gather(p.parameter(pre + "position_embeddings.weight"), positions, 0));
@@ -364,7 +370,8 @@ public final class DebertaV2Model implements ForwardModel {
     if (e != config.hiddenSize()) {
       x = Linear.load(p, pre + "embed_proj", false).forward(x, 3);
     }
-    x = Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+    x = modules.put(pre + "LayerNorm",
+        Norms.layerNorm(x, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2));
     return x.mul(sd.expandDims(mask, 2));
   }
 
@@ -385,16 +392,21 @@ public final class DebertaV2Model implements ForwardModel {
 
   /** DebertaV2Layer: attention (+ output LayerNorm) → intermediate → output LayerNorm. */
   private SDVariable layer(ParameterBinder p, String pre, SDVariable h, SDVariable maskBias, SDVariable rel, SDVariable ids) {
-    SDVariable context = selfAttention(p, pre + "attention.self.", h, maskBias, rel, ids);
-    SDVariable attnOut = residualNorm(p, pre + "attention.output.", context, h, config.hiddenSize());
-    SDVariable inter = Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3));
-    return residualNorm(p, pre + "output.", inter, attnOut, config.intermediateSize());
+    SDVariable context = modules.put(pre + "attention.self", selfAttention(p, pre + "attention.self.", h, maskBias, rel, ids));
+    SDVariable attnOut = modules.put(pre + "attention.output",
+        residualNorm(p, pre + "attention.output.", context, h, config.hiddenSize()));
+    modules.put(pre + "attention", attnOut);
+    SDVariable inter = modules.put(pre + "intermediate.intermediate_act_fn",
+        Activations.apply(config.hiddenAct(), Linear.load(p, pre + "intermediate.dense", true).forward(attnOut, 3)));
+    modules.put(pre + "intermediate", inter);
+    return modules.put(pre + "output", residualNorm(p, pre + "output.", inter, attnOut, config.intermediateSize()));
   }
 
   /** DebertaV2SelfOutput / DebertaV2Output: {@code LayerNorm(dense(x) + residual)}. */
   private SDVariable residualNorm(ParameterBinder p, String pre, SDVariable x, SDVariable residual, int inFeatures) {
     SDVariable y = Linear.load(p, pre + "dense", true).forward(x, 3).add(residual);
-    return Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2);
+    return modules.put(pre + "LayerNorm",
+        Norms.layerNorm(y, p.parameter(pre + "LayerNorm.weight"), p.parameter(pre + "LayerNorm.bias"), config.layerNormEps(), 2));
   }
 
   /**
@@ -495,30 +507,49 @@ public final class DebertaV2Model implements ForwardModel {
   /** The encoder's outputs: {@code last_hidden_state} [B,L,H] and the layers+1 {@code hidden_states}. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    return forward(inputIds, attentionMask, null, List.of());
+  }
+
+  /** With the outputs of the HF modules matching {@code capture} (see {@link ModuleOutputs}) after {@code hidden_states}. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      java.util.Collection<String> capture) {
+    if (tokenTypeIds != null) {
+      throw new IllegalArgumentException("DebertaV2Model: this model has no token types; token_type_ids cannot be given");
+    }
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
     int length = in.length();
     if (config.positionBiasedInput() && length > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("sequence length " + length + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " of this model (it uses absolute positions): truncate the input");
     }
+    Map<String, String> captured = modules.select(capture);
+    List<String> names = ModuleOutputs.withCaptures(hiddenStates, captured);
     int heads = config.numAttentionHeads();
     int layers = config.numHiddenLayers();
-    List<INDArray> states = PassPlanner.inChunks(in, PassPlanner.rowsPerPass(length, heads, layers, BYTES_PER_SCORE),
-        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), this::run);
+    List<INDArray> all = PassPlanner.inChunks(in, PassPlanner.rowsPerPass(length, heads, layers, BYTES_PER_SCORE),
+        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), chunk -> run(chunk, names));
+    List<INDArray> states = all.subList(0, hiddenStates.size());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", states);
+    result.put("hidden_states", List.copyOf(states));
+    ModuleOutputs.addCaptures(result, captured, all, hiddenStates.size());
     return result;
   }
 
-  /** One graph execution: the layers+1 hidden states of a checked batch. */
-  private List<INDArray> run(TokenInputs in) {
-    Map<String, INDArray> out = Graphs.output(sd, inputs(in), hiddenStates.toArray(new String[0]));
-    List<INDArray> states = new ArrayList<>();
-    for (String n : hiddenStates) {
-      states.add(out.get(n));
+  @Override
+  public List<String> capturableModules() {
+    return modules.names();
+  }
+
+  /** One graph execution: the named outputs of a checked batch. */
+  private List<INDArray> run(TokenInputs in, List<String> names) {
+    Map<String, INDArray> out = Graphs.output(sd, inputs(in), names.toArray(new String[0]));
+    List<INDArray> list = new ArrayList<>();
+    for (String n : names) {
+      list.add(out.get(n));
     }
-    return states;
+    return list;
   }
 
   /**

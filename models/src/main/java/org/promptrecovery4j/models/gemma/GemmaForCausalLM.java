@@ -50,18 +50,19 @@ public final class GemmaForCausalLM extends CausalLM {
   /** GemmaModel: embeddings × √hidden (the normalizer in float32, as HF). */
   @Override
   protected SDVariable embed(SDVariable ids) {
-    return asFloat(sd.gather(embedTokens, ids, 0)).mul((double) (float) Math.sqrt(config.hiddenSize()));
+    return module("model.embed_tokens", asFloat(sd.gather(embedTokens, ids, 0)))
+        .mul((double) (float) Math.sqrt(config.hiddenSize()));
   }
 
   @Override
   protected SDVariable decoderLayer(int i, SDVariable x) {
     String p = "model.layers." + i + ".";
     SDVariable residual = x;
-    SDVariable h = rmsNorm(x, p + "input_layernorm.weight");
-    x = residual.add(selfAttention(i, h));
+    SDVariable h = module(p + "input_layernorm", rmsNorm(x, p + "input_layernorm.weight"));
+    x = residual.add(module(p + "self_attn", selfAttention(i, h)));
     residual = x;
-    h = rmsNorm(x, p + "post_attention_layernorm.weight");
-    return residual.add(mlp(i, h));
+    h = module(p + "post_attention_layernorm", rmsNorm(x, p + "post_attention_layernorm.weight"));
+    return residual.add(module(p + "mlp", mlp(i, h)));
   }
 
   /** GemmaAttention: fused q/k/v, rotary, cache, multi-/grouped-query, o_proj. */
@@ -84,7 +85,7 @@ public final class GemmaForCausalLM extends CausalLM {
 
   @Override
   protected SDVariable finalNorm(SDVariable x) {
-    return Norms.rmsNorm(x, norm, config.rmsNormEps(), 1);
+    return module("model.norm", Norms.rmsNorm(x, norm, config.rmsNormEps(), 1));
   }
 
   @Override

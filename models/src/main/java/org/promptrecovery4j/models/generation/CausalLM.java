@@ -15,6 +15,7 @@ import org.promptrecovery4j.models.ForwardModel;
 import org.promptrecovery4j.models.TokenInputs;
 import org.promptrecovery4j.models.Vocabulary;
 import org.promptrecovery4j.models.nn.Graphs;
+import org.promptrecovery4j.models.nn.ModuleOutputs;
 import org.promptrecovery4j.models.nn.ParameterBinder;
 import org.promptrecovery4j.models.nn.Rotary;
 import org.promptrecovery4j.weights.WeightSource;
@@ -191,15 +192,16 @@ public abstract class CausalLM implements ForwardModel {
     SDVariable shape = sd.shape(inputIds).castTo(DataType.LONG);
     batchDim = shape.get(SDIndex.interval(0, 1));
     seqDim = shape.get(SDIndex.interval(1, 2));
+    weights.outputs().tokenShape(shape);
     for (int i = 0; i < dims.numLayers(); i++) {
       pastKey[i] = sd.placeHolder("past_key_" + i, DataType.FLOAT, -1, kv, -1, hd);
       pastValue[i] = sd.placeHolder("past_value_" + i, DataType.FLOAT, -1, kv, -1, hd);
     }
     SDVariable x = embed(inputIds.reshape(-1));
     for (int i = 0; i < dims.numLayers(); i++) {
-      x = decoderLayer(i, x);
+      x = module("model.layers." + i, decoderLayer(i, x));
     }
-    lmHead(finalNorm(x)).reshape(shapeOf(batchDim, seqDim, dims.vocabSize())).rename("logits");
+    module("lm_head", lmHead(finalNorm(x))).reshape(shapeOf(batchDim, seqDim, dims.vocabSize())).rename("logits");
     SDVariable last = x.reshape(shapeOf(batchDim, seqDim, dims.hiddenSize()))
         .get(SDIndex.all(), SDIndex.point(-1), SDIndex.all());
     lmHead(finalNorm(last)).rename("last_logits");
@@ -227,6 +229,20 @@ public abstract class CausalLM implements ForwardModel {
     return sd.concat(0, vs);
   }
 
+  /**
+   * Registers {@code hidden} ([B·S, F]) as the output of HF module {@code name} (see {@link ModuleOutputs}: what
+   * {@code forward --capture} can ask for); returns it. The first registration of a name counts.
+   */
+  protected final SDVariable module(String name, SDVariable hidden) {
+    return weights.outputs().putTokens(name, hidden);
+  }
+
+  /** The HF module names this model can capture, in model order. */
+  @Override
+  public List<String> capturableModules() {
+    return weights.outputs().names();
+  }
+
   /** {@code v} as float32 (embedding tables kept as stored are bf16/f16). */
   protected static SDVariable asFloat(SDVariable v) {
     return v.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT ? v
@@ -246,7 +262,7 @@ public abstract class CausalLM implements ForwardModel {
         org.nd4j.autodiff.samediff.SDIndex.interval(0, intermediateSize));
     SDVariable up = gu.get(org.nd4j.autodiff.samediff.SDIndex.all(),
         org.nd4j.autodiff.samediff.SDIndex.interval(intermediateSize, 2 * intermediateSize));
-    return down.forward(org.promptrecovery4j.models.nn.Activations.apply(act, gate).mul(up));
+    return down.forward(module(prefix + "act_fn", org.promptrecovery4j.models.nn.Activations.apply(act, gate)).mul(up));
   }
 
   /**
@@ -293,6 +309,29 @@ public abstract class CausalLM implements ForwardModel {
    * {@code cache} may be null (P = 0); the returned cache holds the T keys if {@code keepCache}.
    */
   public StepOutput run(INDArray ids, int[][] positions, INDArray bias, KvCache cache, boolean lastOnly, boolean keepCache) {
+    List<String> outputs = new ArrayList<>();
+    String logitsName = lastOnly ? "last_logits" : "logits";
+    outputs.add(logitsName);
+    if (keepCache) {
+      outputs.addAll(List.of(presentKey));
+      outputs.addAll(List.of(presentValue));
+    }
+    Map<String, INDArray> out = execute(ids, positions, bias, cache, outputs);
+    KvCache next = null;
+    if (keepCache) {
+      INDArray[] k = new INDArray[dims.numLayers()];
+      INDArray[] v = new INDArray[dims.numLayers()];
+      for (int i = 0; i < k.length; i++) {
+        k[i] = out.get(presentKey[i]);
+        v[i] = out.get(presentValue[i]);
+      }
+      next = new KvCache(k, v);
+    }
+    return new StepOutput(out.get(logitsName), next);
+  }
+
+  /** One execution of the graph on checked positions, asking for {@code outputs} (graph variable names). */
+  private Map<String, INDArray> execute(INDArray ids, int[][] positions, INDArray bias, KvCache cache, List<String> outputs) {
     if (!built) {
       throw new IllegalStateException("graph not built");
     }
@@ -311,25 +350,8 @@ public abstract class CausalLM implements ForwardModel {
       }
     }
     Map<String, INDArray> feed = feed(ids, flat, bias, cache);
-    List<String> outputs = new ArrayList<>();
-    String logitsName = lastOnly ? "last_logits" : "logits";
-    outputs.add(logitsName);
-    if (keepCache) {
-      outputs.addAll(List.of(presentKey));
-      outputs.addAll(List.of(presentValue));
-    }
     session();
     Map<String, INDArray> out = sd.output(feed, outputs.toArray(String[]::new));
-    KvCache next = null;
-    if (keepCache) {
-      INDArray[] k = new INDArray[dims.numLayers()];
-      INDArray[] v = new INDArray[dims.numLayers()];
-      for (int i = 0; i < k.length; i++) {
-        k[i] = out.get(presentKey[i]);
-        v[i] = out.get(presentValue[i]);
-      }
-      next = new KvCache(k, v);
-    }
     collectIfGrown();
     // free what this call made at once (see KvCache#close)
     feed.get("rope_cos").close();
@@ -340,7 +362,7 @@ public abstract class CausalLM implements ForwardModel {
     if (cache == null && feed.get("past_key_0").closeable()) {
       feed.get("past_key_0").close();
     }
-    return new StepOutput(out.get(logitsName), next);
+    return out;
   }
 
   /**
@@ -416,9 +438,27 @@ public abstract class CausalLM implements ForwardModel {
    */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    return forward(inputIds, attentionMask, null, List.of());
+  }
+
+  /**
+   * {@link #forward(INDArray, INDArray)} and the outputs of the HF modules matching {@code capture} (see
+   * {@link ModuleOutputs}), [B, S, ...] each, after {@code logits}, in model order.
+   */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      java.util.Collection<String> capture) {
+    if (tokenTypeIds != null) {
+      throw new IllegalArgumentException(displayName() + ": this model has no token types; token_type_ids cannot be given");
+    }
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
+    Map<String, String> captured = weights.outputs().select(capture);
+    List<String> outputs = new ArrayList<>(List.of("logits"));
+    outputs.addAll(captured.values());
+    Map<String, INDArray> out = execute(in.ids(), positions(in), causalBias(in), null, outputs);
     Map<String, Object> result = new LinkedHashMap<>();
-    result.put("logits", run(in.ids(), positions(in), causalBias(in), null, false, false).logits());
+    result.put("logits", out.get("logits"));
+    captured.forEach((module, variable) -> result.put(module, out.get(variable)));
     return result;
   }
 

@@ -32,6 +32,7 @@ public final class DecoderWeights {
   private final SameDiff sd;
   private final WeightSource source;
   private final DecoderOptions options;
+  private final org.promptrecovery4j.models.nn.ModuleOutputs outputs = new org.promptrecovery4j.models.nn.ModuleOutputs("");
   private long storedBytes;
   private boolean castsPerUse;
   /** Names of the matrices held transposed, {@code [in, out]}. */
@@ -41,6 +42,11 @@ public final class DecoderWeights {
     this.sd = sd;
     this.source = source;
     this.options = options;
+  }
+
+  /** Where the graph's modules register their outputs under HF names. */
+  public org.promptrecovery4j.models.nn.ModuleOutputs outputs() {
+    return outputs;
   }
 
   public SameDiff graph() {

@@ -7,6 +7,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.promptrecovery4j.models.nn.Linear;
 import org.promptrecovery4j.models.nn.LinearAdapter;
+import org.promptrecovery4j.models.nn.ModuleOutputs;
 
 /**
  * One or more HF {@code nn.Linear} layers that read the same input (q/k/v, gate/up), run as ONE matrix
@@ -95,18 +96,35 @@ public final class Projection {
     if (bias != null) {
       y = y.add(bias);
     }
-    if (adapters.stream().allMatch(a -> a == null)) {
-      return y;
+    if (adapters.stream().anyMatch(a -> a != null)) {
+      SDVariable[] deltas = new SDVariable[parts.size()];
+      long offset = 0;
+      for (int i = 0; i < parts.size(); i++) {
+        Linear part = parts.get(i);
+        LinearAdapter a = adapters.get(i);
+        deltas[i] = a != null ? a.delta(part, x2d) : slice(y, offset, part).mul(0.0);
+        offset += part.outFeatures();
+      }
+      y = y.add(deltas.length == 1 ? deltas[0] : sd.concat(1, deltas));
     }
-    SDVariable[] deltas = new SDVariable[parts.size()];
+    return register(y);
+  }
+
+  /** Each part's slice of {@code y} as the output of its HF module (a reshape and slice run only when captured). */
+  private SDVariable register(SDVariable y) {
+    ModuleOutputs outputs = source.outputs();
+    if (parts.size() == 1) {
+      return outputs.putTokens(parts.get(0).name(), y);
+    }
     long offset = 0;
-    for (int i = 0; i < parts.size(); i++) {
-      Linear part = parts.get(i);
-      LinearAdapter a = adapters.get(i);
-      deltas[i] = a != null ? a.delta(part, x2d)
-          : y.get(SDIndex.all(), SDIndex.interval(Long.valueOf(offset), Long.valueOf(offset + part.outFeatures()))).mul(0.0);
+    for (Linear part : parts) {
+      outputs.putTokens(part.name(), slice(y, offset, part));
       offset += part.outFeatures();
     }
-    return y.add(deltas.length == 1 ? deltas[0] : sd.concat(1, deltas));
+    return y;
+  }
+
+  private static SDVariable slice(SDVariable y, long offset, Linear part) {
+    return y.get(SDIndex.all(), SDIndex.interval(Long.valueOf(offset), Long.valueOf(offset + part.outFeatures())));
   }
 }

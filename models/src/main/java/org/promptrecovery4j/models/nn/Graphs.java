@@ -30,9 +30,13 @@ public final class Graphs {
   public static void useArrayCache(SameDiff sd, long bytes) {
     sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> {
       InferenceSession s = new InferenceSession(sd);
-      ArrayCacheMemoryMgr mmgr = new ArrayCacheMemoryMgr();
-      mmgr.setMaxCacheBytes(bytes);
-      s.setMmgr(mmgr);
+      if (Boolean.getBoolean("pr4j.nd4jArrayCache")) {
+        ArrayCacheMemoryMgr mmgr = new ArrayCacheMemoryMgr();
+        mmgr.setMaxCacheBytes(bytes);
+        s.setMmgr(mmgr);
+      } else {
+        s.setMmgr(new ArrayPool(bytes));
+      }
       return s;
     });
   }

@@ -28,6 +28,7 @@ public final class Linear {
   private final long inFeatures;
   private final long outFeatures;
   private final List<LinearAdapter> adapters = new ArrayList<>();
+  private ModuleOutputs outputs;
 
   public Linear(String name, SDVariable weightT, SDVariable bias, long inFeatures, long outFeatures) {
     this.name = name;
@@ -42,7 +43,9 @@ public final class Linear {
     SDVariable w = p.linearWeight(prefix + ".weight");
     long[] shape = w.getShape();
     SDVariable b = withBias ? p.parameter(prefix + ".bias") : null;
-    return new Linear(prefix, w, b, shape[0], shape[1]);
+    Linear linear = new Linear(prefix, w, b, shape[0], shape[1]);
+    linear.outputs = p.outputs();
+    return linear;
   }
 
   public String name() {
@@ -78,11 +81,11 @@ public final class Linear {
     for (LinearAdapter a : adapters) {
       y = y.add(a.delta(this, x2d));
     }
-    if (rank == 2) {
-      return y;
+    if (rank != 2) {
+      SDVariable leading = sd.shape(x).get(SDIndex.interval(0, rank - 1));
+      SDVariable outShape = sd.concat(0, leading, sd.constant(Nd4j.createFromArray(outFeatures).castTo(leading.dataType())));
+      y = y.reshape(outShape);
     }
-    SDVariable leading = sd.shape(x).get(SDIndex.interval(0, rank - 1));
-    SDVariable outShape = sd.concat(0, leading, sd.constant(Nd4j.createFromArray(outFeatures).castTo(leading.dataType())));
-    return y.reshape(outShape);
+    return outputs == null ? y : outputs.put(name, y);
   }
 }

@@ -32,6 +32,7 @@ public final class ParameterBinder implements AutoCloseable {
   private final Map<String, SDVariable> bound = new LinkedHashMap<>();
   private final java.util.Set<String> transposed = new java.util.LinkedHashSet<>();
   private final Progress progress;
+  private ModuleOutputs outputs = new ModuleOutputs("");
 
   public ParameterBinder(SameDiff sd, WeightSource weights, Predicate<String> trainable) {
     this(sd, weights, trainable, LinearPrecision.FLOAT32);
@@ -57,6 +58,19 @@ public final class ParameterBinder implements AutoCloseable {
 
   public SameDiff graph() {
     return sd;
+  }
+
+  /** Where the graph's modules register their outputs under HF names (see {@link ModuleOutputs}). */
+  public ModuleOutputs outputs() {
+    return outputs;
+  }
+
+  /** Names of this checkpoint's tensors start with {@code prefix} (e.g. {@code deberta.}); call before building. */
+  public void modulePrefix(String prefix) {
+    if (!outputs.names().isEmpty()) {
+      throw new IllegalStateException("modulePrefix after modules were registered");
+    }
+    this.outputs = new ModuleOutputs(prefix);
   }
 
   public WeightSource weights() {

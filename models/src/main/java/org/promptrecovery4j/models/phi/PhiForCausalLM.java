@@ -56,17 +56,17 @@ public final class PhiForCausalLM extends CausalLM {
   @Override
   protected SDVariable embed(SDVariable ids) {
     SDVariable e = sd.gather(embedTokens, ids, 0);
-    return e.dataType() == DataType.FLOAT ? e : e.castTo(DataType.FLOAT);
+    return module("model.embed_tokens", e.dataType() == DataType.FLOAT ? e : e.castTo(DataType.FLOAT));
   }
 
   /** PhiDecoderLayer: {@code attn(ln(x)) + mlp(ln(x)) + x}. */
   @Override
   protected SDVariable decoderLayer(int i, SDVariable x) {
     String p = "model.layers." + i + ".";
-    SDVariable h = Norms.layerNorm(x, weights.vector(p + "input_layernorm.weight", 0),
-        weights.vector(p + "input_layernorm.bias", 0), config.layerNormEps(), 1);
-    SDVariable attn = selfAttention(i, h);
-    SDVariable ff = mlp(i, h);
+    SDVariable h = module(p + "input_layernorm", Norms.layerNorm(x, weights.vector(p + "input_layernorm.weight", 0),
+        weights.vector(p + "input_layernorm.bias", 0), config.layerNormEps(), 1));
+    SDVariable attn = module(p + "self_attn", selfAttention(i, h));
+    SDVariable ff = module(p + "mlp", mlp(i, h));
     return attn.add(ff).add(x);
   }
 
@@ -83,12 +83,12 @@ public final class PhiForCausalLM extends CausalLM {
     String p = "model.layers." + i + ".mlp.";
     Projection fc1 = Projection.load(weights, p + "fc1", true);
     Projection fc2 = Projection.load(weights, p + "fc2", true);
-    return fc2.forward(Activations.apply(config.hiddenAct(), fc1.forward(h)));
+    return fc2.forward(module(p + "activation_fn", Activations.apply(config.hiddenAct(), fc1.forward(h))));
   }
 
   @Override
   protected SDVariable finalNorm(SDVariable x) {
-    return Norms.layerNorm(x, finalNormWeight, finalNormBias, config.layerNormEps(), 1);
+    return module("model.final_layernorm", Norms.layerNorm(x, finalNormWeight, finalNormBias, config.layerNormEps(), 1));
   }
 
   @Override

@@ -218,17 +218,39 @@ public final class SentenceTransformer implements ForwardModel {
   /** With BERT's {@code token_type_ids} (null = all 0; refused by a T5 encoder). */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds) {
+    return forward(inputIds, attentionMask, tokenTypeIds, List.of());
+  }
+
+  /**
+   * With the outputs of the transformer's HF modules matching {@code capture} (names of the HF model inside the
+   * folder, e.g. {@code encoder.layer.0}; see {@link org.promptrecovery4j.models.nn.ModuleOutputs}) after them.
+   */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      java.util.Collection<String> capture) {
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, encoder.vocabulary())
         .withTokenTypes(tokenTypeIds, encoder.typeVocabSize(), encoder.getClass().getSimpleName());
     String tok = encoder.tokenStates().name();
+    Map<String, String> captured = encoder.moduleOutputs().select(capture);
+    List<String> names = org.promptrecovery4j.models.nn.ModuleOutputs.withCaptures(List.of(tok, sentence.name()), captured);
     List<INDArray> out = PassPlanner.inChunks(in, encoder.rowsPerPass(in.length()), encoder.bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> o = Graphs.output(encoder.graph(), encoder.feed(chunk), tok, sentence.name());
-      return List.of(o.get(tok), o.get(sentence.name()));
+      Map<String, INDArray> o = Graphs.output(encoder.graph(), encoder.feed(chunk), names.toArray(new String[0]));
+      List<INDArray> list = new ArrayList<>();
+      for (String n : names) {
+        list.add(o.get(n));
+      }
+      return list;
     });
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("token_embeddings", out.get(0));
     result.put("sentence_embedding", out.get(1));
+    org.promptrecovery4j.models.nn.ModuleOutputs.addCaptures(result, captured, out, 2);
     return result;
+  }
+
+  @Override
+  public List<String> capturableModules() {
+    return encoder.moduleOutputs().names();
   }
 
   /** Sentence embeddings only, [B, D] float32 (what {@code embed} and the metric use). */

@@ -21,6 +21,7 @@ import org.promptrecovery4j.models.nn.Activations;
 import org.promptrecovery4j.models.nn.Attention;
 import org.promptrecovery4j.models.nn.Graphs;
 import org.promptrecovery4j.models.nn.Linear;
+import org.promptrecovery4j.models.nn.ModuleOutputs;
 import org.promptrecovery4j.models.nn.LinearPrecision;
 import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.models.nn.ParameterBinder;
@@ -53,6 +54,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   private final List<String> hiddenStates = new ArrayList<>();
   private SDVariable last;
   private Vocabulary vocabulary;
+  private ModuleOutputs modules;
   private final Map<Integer, INDArray> bucketCache = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<Integer, INDArray> eldest) {
@@ -123,26 +125,33 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
       }
       p.expectShape(a + "o.weight", why, config.dModel(), config.innerDim());
     }
+    modules = p.outputs();
     SDVariable shared = p.parameter(table);
     vocabulary = Vocabulary.of("T5", table, shared.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(shared, ids.reshape(-1), 0);
-    SDVariable h = flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) config.dModel()))));
+    SDVariable h = modules.put("shared",
+        flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) config.dModel())))));
     SDVariable bias = positionBias(p, ids).add(Attention.paddingMask(mask));
     for (int i = 0; i < config.numLayers(); i++) {
       hiddenStates.add(h.name());
-      h = block(p, "encoder.block." + i + ".", h, bias);
+      h = modules.put("encoder.block." + i, block(p, "encoder.block." + i + ".", h, bias));
     }
-    h = Norms.rmsNorm(h, p.parameter("encoder.final_layer_norm.weight"), config.layerNormEpsilon(), 2);
+    h = modules.put("encoder.final_layer_norm",
+        Norms.rmsNorm(h, p.parameter("encoder.final_layer_norm.weight"), config.layerNormEpsilon(), 2));
     hiddenStates.add(h.name());
-    last = h;
+    last = modules.put("encoder", h);
   }
 
   /** T5Block of the encoder: self-attention sub-layer, then feed-forward sub-layer, each pre-norm + residual. */
   private SDVariable block(ParameterBinder p, String pre, SDVariable h, SDVariable bias) {
-    SDVariable normed = Norms.rmsNorm(h, p.parameter(pre + "layer.0.layer_norm.weight"), config.layerNormEpsilon(), 2);
-    h = h.add(selfAttention(p, pre + "layer.0.SelfAttention.", normed, bias));
-    normed = Norms.rmsNorm(h, p.parameter(pre + "layer.1.layer_norm.weight"), config.layerNormEpsilon(), 2);
-    return h.add(feedForward(p, pre + "layer.1.DenseReluDense.", normed));
+    SDVariable normed = modules.put(pre + "layer.0.layer_norm",
+        Norms.rmsNorm(h, p.parameter(pre + "layer.0.layer_norm.weight"), config.layerNormEpsilon(), 2));
+    h = modules.put(pre + "layer.0",
+        h.add(modules.put(pre + "layer.0.SelfAttention", selfAttention(p, pre + "layer.0.SelfAttention.", normed, bias))));
+    normed = modules.put(pre + "layer.1.layer_norm",
+        Norms.rmsNorm(h, p.parameter(pre + "layer.1.layer_norm.weight"), config.layerNormEpsilon(), 2));
+    return modules.put(pre + "layer.1",
+        h.add(modules.put(pre + "layer.1.DenseReluDense", feedForward(p, pre + "layer.1.DenseReluDense.", normed))));
   }
 
   /** T5Attention (encoder self-attention): no scaling; position bias and padding mask are additive. */
@@ -160,10 +169,11 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   private SDVariable feedForward(ParameterBinder p, String pre, SDVariable x) {
     SDVariable hidden;
     if (config.isGatedAct()) {
-      SDVariable gate = Activations.apply(config.denseActFn(), Linear.load(p, pre + "wi_0", false).forward(x, 3));
+      SDVariable gate = modules.put(pre + "act",
+          Activations.apply(config.denseActFn(), Linear.load(p, pre + "wi_0", false).forward(x, 3)));
       hidden = gate.mul(Linear.load(p, pre + "wi_1", false).forward(x, 3));
     } else {
-      hidden = Activations.apply(config.denseActFn(), Linear.load(p, pre + "wi", false).forward(x, 3));
+      hidden = modules.put(pre + "act", Activations.apply(config.denseActFn(), Linear.load(p, pre + "wi", false).forward(x, 3)));
     }
     return Linear.load(p, pre + "wo", false).forward(hidden, 3);
   }
@@ -264,18 +274,42 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
   /** {@code last_hidden_state} [B, L, d_model] (after the final norm) and the layers+1 {@code hidden_states}. */
   @Override
   public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask) {
+    return forward(inputIds, attentionMask, null, List.of());
+  }
+
+  /** With the outputs of the HF modules matching {@code capture} (see {@link ModuleOutputs}) after {@code hidden_states}. */
+  @Override
+  public Map<String, Object> forward(INDArray inputIds, INDArray attentionMask, INDArray tokenTypeIds,
+      java.util.Collection<String> capture) {
+    if (tokenTypeIds != null) {
+      throw new IllegalArgumentException("T5EncoderModel: this model has no token types; token_type_ids cannot be given");
+    }
     TokenInputs in = TokenInputs.check(inputIds, attentionMask, vocabulary);
-    List<INDArray> states = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> out = Graphs.output(sd, feed(chunk), hiddenStates.toArray(new String[0]));
+    Map<String, String> captured = modules.select(capture);
+    List<String> names = ModuleOutputs.withCaptures(hiddenStates, captured);
+    List<INDArray> all = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
+      Map<String, INDArray> out = Graphs.output(sd, feed(chunk), names.toArray(new String[0]));
       List<INDArray> list = new ArrayList<>();
-      for (String n : hiddenStates) {
+      for (String n : names) {
         list.add(out.get(n));
       }
       return list;
     });
+    List<INDArray> states = all.subList(0, hiddenStates.size());
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", states);
+    result.put("hidden_states", List.copyOf(states));
+    ModuleOutputs.addCaptures(result, captured, all, hiddenStates.size());
     return result;
+  }
+
+  @Override
+  public ModuleOutputs moduleOutputs() {
+    return modules;
+  }
+
+  @Override
+  public List<String> capturableModules() {
+    return modules.names();
   }
 }
