@@ -50,8 +50,8 @@ public final class GemmaForCausalLM extends CausalLM {
   /** GemmaModel: embeddings × √hidden (the normalizer in float32, as HF). */
   @Override
   protected SDVariable embed(SDVariable ids) {
-    return module("model.embed_tokens", asFloat(sd.gather(embedTokens, ids, 0)))
-        .mul((double) (float) Math.sqrt(config.hiddenSize()));
+    // HF's embed_tokens (GemmaTextScaledWordEmbedding since transformers 5) returns the scaled embeddings
+    return module("model.embed_tokens", asFloat(sd.gather(embedTokens, ids, 0)).mul((double) (float) Math.sqrt(config.hiddenSize())));
   }
 
   @Override

@@ -201,7 +201,8 @@ public abstract class CausalLM implements ForwardModel {
     for (int i = 0; i < dims.numLayers(); i++) {
       x = module("model.layers." + i, decoderLayer(i, x));
     }
-    module("lm_head", lmHead(finalNorm(x))).reshape(shapeOf(batchDim, seqDim, dims.vocabSize())).rename("logits");
+    SDVariable normed = module("model", finalNorm(x)); // the base model's last_hidden_state
+    module("lm_head", lmHead(normed)).reshape(shapeOf(batchDim, seqDim, dims.vocabSize())).rename("logits");
     SDVariable last = x.reshape(shapeOf(batchDim, seqDim, dims.hiddenSize()))
         .get(SDIndex.all(), SDIndex.point(-1), SDIndex.all());
     lmHead(finalNorm(last)).rename("last_logits");

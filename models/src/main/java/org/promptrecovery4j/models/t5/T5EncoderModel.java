@@ -129,7 +129,7 @@ public final class T5EncoderModel implements ForwardModel, GraphEncoder {
     SDVariable shared = p.parameter(table);
     vocabulary = Vocabulary.of("T5", table, shared.getArr().size(0), config.vocabSize());
     SDVariable flat = sd.gather(shared, ids.reshape(-1), 0);
-    SDVariable h = modules.put("shared",
+    SDVariable h = modules.put("encoder.embed_tokens", // the module T5Stack calls (its weight is `shared`'s)
         flat.reshape(sd.concat(0, sd.shape(ids).castTo(DataType.LONG), sd.constant(Nd4j.createFromArray((long) config.dModel())))));
     SDVariable bias = positionBias(p, ids).add(Attention.paddingMask(mask));
     for (int i = 0; i < config.numLayers(); i++) {
