@@ -29,11 +29,13 @@ Patterns (the JVM implements the same): comma-separated globs, each matched agai
   right, two at a time, so "***" is "**" followed by "*". A pattern that matches no name is an error (exit 2)
   listing up to 5 close names (difflib.get_close_matches); an empty pattern matches nothing.
 Output: the project's tensor JSON, {"name": {"shape": [...], "dtype": "float32", "data": [...]}}, one tensor a
-line, keys in named_modules() order (parents before their children), then the model's main output. A module's
+line, keys in execution order (the order the modules' forward passes finish: a layer's parts before the layer,
+the last layer before the final norm), then the model's main output; so the first failing key is where the numbers
+first leave the reference. A module's
 output that is a tuple/list/ModelOutput is written as its first tensor (depth first); a module whose output holds
 no tensor, or that the pass never calls (e.g. a ModuleList), is skipped with a note on stderr. A module called k > 1
-times in the pass writes its first call under its name and the later ones as "name#2" ... "name#k", right after it
-(noted on stderr). Floats are float32, written as the shortest decimal that reads back to the same float32.
+times in the pass writes its first call under its name and the later ones as "name#2" ... "name#k", each where it
+finished (noted on stderr). Floats are float32, written as the shortest decimal that reads back to the same float32.
 CPU, torch.no_grad, eval mode, one thread unless --threads says otherwise. Input errors exit 2 and write nothing;
 the output file is replaced atomically.
 """
@@ -273,6 +275,7 @@ def dump(model_dir: str, input_path: str, capture: str, adapter: str = None) -> 
         raise InputError(f"{input_path}: \"input_ids\"[{b}][{i}] = {int(ids[b, i])} is not a token id of this model "
                          f"(vocabulary size {vocab})")
     calls = {n: [] for n in chosen}
+    fired = []  # (name, call number) in the order the hooks fire
     skipped = {}
     handles = []
     for n in chosen:
@@ -283,6 +286,7 @@ def dump(model_dir: str, input_path: str, capture: str, adapter: str = None) -> 
                 return None
             t = t.detach()
             calls[n].append(t.float().clone() if t.is_floating_point() else t.clone())
+            fired.append((n, len(calls[n])))
             return None
         handles.append(names[n].register_forward_hook(hook))
     note(f"forward pass on {input_path}: input_ids {list(ids.shape)}, {len(chosen)} modules hooked")
@@ -299,20 +303,16 @@ def dump(model_dir: str, input_path: str, capture: str, adapter: str = None) -> 
             h.remove()
     main = (result.logits if kind == "causal" else result.last_hidden_state).detach().float()
     out = OrderedDict()
-    never = []
+    never = [n for n in chosen if not calls[n]]
     for n in chosen:
-        got = calls[n]
-        if not got:
-            if n in skipped:
-                note(f"{n}: output is a {skipped[n]} without a tensor, skipped")
-            else:
-                never.append(n)
-            continue
-        if len(got) > 1:
-            note(f"{n}: called {len(got)} times, written as {n}, " + ", ".join(f"{n}#{k}" for k in range(2, len(got) + 1)))
-        out[n] = got[0]
-        for k, t in enumerate(got[1:], start=2):
-            out[f"{n}#{k}"] = t
+        if n in skipped:
+            note(f"{n}: output is a {skipped[n]} without a tensor, skipped")
+        if len(calls[n]) > 1:
+            note(f"{n}: called {len(calls[n])} times, written as {n}, "
+                 + ", ".join(f"{n}#{k}" for k in range(2, len(calls[n]) + 1)))
+    never = [n for n in never if n not in skipped]
+    for n, k in fired:
+        out[n if k == 1 else f"{n}#{k}"] = calls[n][k - 1]
     if never:
         note(f"never called in this pass (nothing written): {', '.join(never)}")
     out[main_key] = main
