@@ -1,7 +1,6 @@
 package org.promptrecovery4j.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +10,7 @@ import org.promptrecovery4j.core.numerics.ComparisonReport;
 import org.promptrecovery4j.core.numerics.TensorComparison;
 import org.promptrecovery4j.core.numerics.Tolerance;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code compare}: two tensor JSON files, tensor by tensor ({@link TensorComparison}). */
 @Command(
@@ -29,8 +26,6 @@ import picocli.CommandLine.Spec;
     },
     exitCodeOnInvalidInput = 2)
 public final class CompareCommand implements Callable<Integer> {
-
-  @Spec CommandSpec spec;
 
   @Option(names = "--expected", required = true, paramLabel = "FILE",
       description = "the reference tensor JSON (its order is the report's)")
@@ -57,7 +52,6 @@ public final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter err = spec.commandLine().getErr();
     ComparisonReport report;
     try {
       Tolerance tolerance = Tolerance.of(atol, rtol);
@@ -66,13 +60,11 @@ public final class CompareCommand implements Callable<Integer> {
       report = TensorComparison.compareFiles(existing("--expected", expected), existing("--actual", actual),
           tolerance, m);
     } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-      err.println("error: " + e.getMessage());
-      err.flush();
+      System.err.println("error: " + e.getMessage());
       return 2;
     }
-    PrintWriter out = spec.commandLine().getOut();
-    out.print(json ? report.toJson() : report.text());
-    out.flush();
+    System.out.print(json ? report.toJson() : report.text());
+    System.out.flush();
     return report.passed() ? 0 : 1;
   }
 

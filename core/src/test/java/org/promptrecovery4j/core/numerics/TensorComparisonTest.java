@@ -256,6 +256,11 @@ class TensorComparisonTest {
         Nd4j.createFromArray(new long[] {5, 8}), DEFAULT, null);
     assertThat(ids.worstIndex()).containsExactly(1);
     assertThat(ids.maxAbsError()).isEqualTo(1.0);
+    TensorDiff bools = TensorComparison.compare("b", Nd4j.createFromArray(true, false, true),
+        Nd4j.createFromArray(true, true, true), Tolerance.of(0.5, 0), null);
+    assertThat(bools.worstIndex()).containsExactly(1);
+    assertThat(bools.actualValue()).isEqualTo(1.0);
+    assertThat(bools.mismatched()).isEqualTo(1);
   }
 
   @Test
