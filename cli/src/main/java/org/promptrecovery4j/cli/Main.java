@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DetokenizeCommand.class,
       GenerateCommand.class,
       ForwardCommand.class,
+      CompareCommand.class,
       EmbedCommand.class,
       FeaturesCommand.class,
       ScoreCommand.class,
