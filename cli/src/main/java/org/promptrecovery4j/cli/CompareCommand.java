@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.promptrecovery4j.core.TensorJson;
 import org.promptrecovery4j.core.numerics.ComparisonReport;
 import org.promptrecovery4j.core.numerics.TensorComparison;
 import org.promptrecovery4j.core.numerics.Tolerance;
@@ -50,6 +53,11 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the report as JSON instead of a table")
   boolean json;
 
+  @Option(names = "--skip-missing",
+      description = "compare only the expected tensors the actual file holds (a reference dumped with more modules"
+          + " than were captured); the others are listed on stderr instead of failing")
+  boolean skipMissing;
+
   @Override
   public Integer call() {
     ComparisonReport report;
@@ -57,8 +65,25 @@ public final class CompareCommand implements Callable<Integer> {
       Tolerance tolerance = Tolerance.of(atol, rtol);
       INDArray m = mask == null ? null : IdsJson.read(existing("--mask", mask)).get("attention_mask", true);
       TensorComparison.checkMask(m, mask + ": attention_mask");
-      report = TensorComparison.compareFiles(existing("--expected", expected), existing("--actual", actual),
-          tolerance, m);
+      if (skipMissing) {
+        Map<String, INDArray> exp = TensorComparison.expand(TensorJson.read(existing("--expected", expected)),
+            expected.toString());
+        Map<String, INDArray> act = TensorComparison.expand(TensorJson.read(existing("--actual", actual)),
+            actual.toString());
+        List<String> skipped = exp.keySet().stream().filter(n -> !act.containsKey(n)).toList();
+        exp.keySet().retainAll(act.keySet());
+        if (!skipped.isEmpty()) {
+          System.err.println(skipped.size() + " tensors of " + expected + " are not in " + actual
+              + " (--skip-missing): " + String.join(", ", skipped));
+        }
+        if (exp.isEmpty()) {
+          throw new IllegalArgumentException(actual + " holds none of the tensors of " + expected);
+        }
+        report = TensorComparison.compare(exp, act, tolerance, m);
+      } else {
+        report = TensorComparison.compareFiles(existing("--expected", expected), existing("--actual", actual),
+            tolerance, m);
+      }
     } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
