@@ -108,6 +108,7 @@ class TensorAssertionsTest {
     String quoted = method.lines().map(l -> l.startsWith("  ") ? l.substring(2) : l)
         .reduce((a, b) -> a + "\n" + b).orElseThrow();
     assertThat(Files.readString(root.resolve("docs/numerics-kit.md"))).contains("```java\n" + quoted + "\n```");
+    assertThat(Files.readString(root.resolve("README.md"))).contains("```java\n" + quoted + "\n```");
   }
 
   @Test
