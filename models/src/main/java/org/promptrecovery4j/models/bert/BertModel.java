@@ -288,20 +288,9 @@ public final class BertModel implements ForwardModel, GraphEncoder {
     }
     Map<String, String> captured = modules.select(capture);
     List<String> names = ModuleOutputs.withCaptures(hiddenStates, captured);
-    List<INDArray> all = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()), chunk -> {
-      Map<String, INDArray> out = sd.output(feed(chunk), names.toArray(new String[0]));
-      List<INDArray> list = new ArrayList<>();
-      for (String n : names) {
-        list.add(out.get(n));
-      }
-      return list;
-    });
-    List<INDArray> states = all.subList(0, hiddenStates.size());
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", List.copyOf(states));
-    ModuleOutputs.addCaptures(result, captured, all, hiddenStates.size());
-    return result;
+    List<INDArray> all = PassPlanner.inChunks(in, rowsPerPass(in.length()), bytesPerRow(in.length()),
+        chunk -> Graphs.outputList(sd, feed(chunk), names));
+    return ModuleOutputs.encoderResult(all, hiddenStates.size(), captured);
   }
 
   @Override

@@ -528,28 +528,13 @@ public final class DebertaV2Model implements ForwardModel {
     int heads = config.numAttentionHeads();
     int layers = config.numHiddenLayers();
     List<INDArray> all = PassPlanner.inChunks(in, PassPlanner.rowsPerPass(length, heads, layers, BYTES_PER_SCORE),
-        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), chunk -> run(chunk, names));
-    List<INDArray> states = all.subList(0, hiddenStates.size());
-    Map<String, Object> result = new LinkedHashMap<>();
-    result.put("last_hidden_state", states.get(states.size() - 1));
-    result.put("hidden_states", List.copyOf(states));
-    ModuleOutputs.addCaptures(result, captured, all, hiddenStates.size());
-    return result;
+        PassPlanner.bytesPerRow(length, heads, layers, BYTES_PER_SCORE), chunk -> Graphs.outputList(sd, inputs(chunk), names));
+    return ModuleOutputs.encoderResult(all, hiddenStates.size(), captured);
   }
 
   @Override
   public List<String> capturableModules() {
     return modules.names();
-  }
-
-  /** One graph execution: the named outputs of a checked batch. */
-  private List<INDArray> run(TokenInputs in, List<String> names) {
-    Map<String, INDArray> out = Graphs.output(sd, inputs(in), names.toArray(new String[0]));
-    List<INDArray> list = new ArrayList<>();
-    for (String n : names) {
-      list.add(out.get(n));
-    }
-    return list;
   }
 
   /**

@@ -26,6 +26,16 @@ public final class Graphs {
     return sd.output(feed, outputs);
   }
 
+  /** {@link #output} of {@code names}, as a list in their order. */
+  public static java.util.List<INDArray> outputList(SameDiff sd, Map<String, INDArray> feed, java.util.List<String> names) {
+    Map<String, INDArray> out = output(sd, feed, names.toArray(new String[0]));
+    java.util.List<INDArray> list = new java.util.ArrayList<>(names.size());
+    for (String n : names) {
+      list.add(out.get(n));
+    }
+    return list;
+  }
+
   /** Gives this thread's inference session of {@code sd} an array cache of {@code bytes} (0 = none), once. */
   public static void useArrayCache(SameDiff sd, long bytes) {
     sd.getSessions().computeIfAbsent(Thread.currentThread().getId(), id -> {

@@ -122,6 +122,19 @@ public final class ModuleOutputs {
     }
   }
 
+  /**
+   * An encoder's forward result: {@code last_hidden_state} and {@code hidden_states} (the first {@code states} of
+   * {@code all}, the outputs of {@link #withCaptures}'s names), then the captures.
+   */
+  public static Map<String, Object> encoderResult(List<org.nd4j.linalg.api.ndarray.INDArray> all, int states,
+      Map<String, String> captured) {
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("last_hidden_state", all.get(states - 1));
+    result.put("hidden_states", List.copyOf(all.subList(0, states)));
+    addCaptures(result, captured, all, states);
+    return result;
+  }
+
   private String closeMatches(String pattern) {
     String probe = pattern.replace("*", "").replace("?", "");
     List<String> close = outputs.keySet().stream()
