@@ -45,6 +45,11 @@ public final class CompareCommand implements Callable<Integer> {
       description = "relative tolerance (default: ${DEFAULT-VALUE})")
   double rtol;
 
+  @Option(names = "--atol-scaled",
+      description = "atol is relative to each tensor's scale, max(1, max |expected|): the project's fp32 rule for"
+          + " tensors of any magnitude (T5 activations, logits)")
+  boolean atolScaled;
+
   @Option(names = "--mask", paramLabel = "FILE",
       description = "an inputs.json whose attention_mask [B, S] leaves out padded positions (0) of every tensor"
           + " whose first two dimensions are [B, S]")
@@ -62,7 +67,7 @@ public final class CompareCommand implements Callable<Integer> {
   public Integer call() {
     ComparisonReport report;
     try {
-      Tolerance tolerance = Tolerance.of(atol, rtol);
+      Tolerance tolerance = atolScaled ? Tolerance.scaled(atol, rtol) : Tolerance.of(atol, rtol);
       INDArray m = mask == null ? null : IdsJson.read(existing("--mask", mask)).get("attention_mask", true);
       TensorComparison.checkMask(m, mask + ": attention_mask");
       if (skipMissing) {

@@ -144,6 +144,7 @@ public record ComparisonReport(
     ObjectNode root = JSON.createObjectNode();
     root.put("atol", tolerance.atol());
     root.put("rtol", tolerance.rtol());
+    root.put("atol_scaled", tolerance.scaled());
     root.put("passed", passed());
     putShape(root, "mask", maskShape);
     ArrayNode list = root.putArray("tensors");

@@ -143,6 +143,15 @@ public final class TensorComparison {
     // i = (b * S + s) * inner + rest
     boolean masked = mask != null && shape.length >= 2 && shape[0] == mask.batch && shape[1] == mask.length;
     long inner = masked && e.length > 0 ? e.length / (mask.batch * mask.length) : 1;
+    if (tol.scaled()) { // atol relative to the scale of the compared expected values
+      double scale = 0;
+      for (int i = 0; i < e.length; i++) {
+        if ((!masked || mask.keeps((int) (i / inner))) && Double.isFinite(e[i])) {
+          scale = Math.max(scale, Math.abs(e[i]));
+        }
+      }
+      tol = tol.forScale(scale);
+    }
 
     long compared = 0;
     long mismatched = 0;

@@ -53,6 +53,23 @@ class TensorComparisonTest {
     assertThat(TensorComparison.compare("x", e, a, Tolerance.of(0.5, 0), null).passed()).isTrue();
   }
 
+  /** The project's rule: 1e-4 relative to the tensor's scale (T5-like activations near 35). */
+  @Test
+  void aScaledAtolIsRelativeToTheLargestComparedExpectedValue() {
+    INDArray e = t(new float[] {35, -0.5f, 2, 1e6f}, 2, 2);
+    INDArray a = t(new float[] {35, -0.5003f, 2, 0}, 2, 2);
+    INDArray mask = Nd4j.createFromArray(new long[][] {{1, 1}, {1, 0}}); // [1, 1] = 1e6 is padding
+    TensorDiff plain = TensorComparison.compare("x", e, a, Tolerance.of(1e-4, 0), mask);
+    assertThat(plain.passed()).isFalse();
+    TensorDiff scaled = TensorComparison.compare("x", e, a, Tolerance.scaled(1e-4, 0), mask);
+    assertThat(scaled.passed()).isTrue();
+    assertThat(scaled.tolerance().atol()).isCloseTo(3.5e-3, org.assertj.core.data.Offset.offset(1e-12)); // 1e-4 × 35
+    assertThat(Tolerance.scaled(1e-4, 0)).hasToString("atol=1e-4×scale rtol=0");
+    assertThat(Tolerance.scaled(1e-4, 0).forScale(0.2).atol()).isEqualTo(1e-4); // at least 1
+    assertThat(TensorComparison.compare("x", e, t(new float[] {35, -0.5f, 2.004f, 0}, 2, 2), Tolerance.scaled(1e-4, 0), mask)
+        .passed()).isFalse(); // 4e-3 > 3.5e-3
+  }
+
   @Test
   void withRtolTheWorstElementIsTheOneUsingMostOfItsTolerance() {
     // errors 0.5 (allowed 0.01 * 100 = 1) and 0.1 (allowed 0.01): the second is 10x over, the first within
