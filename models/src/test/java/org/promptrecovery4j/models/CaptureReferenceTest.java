@@ -95,6 +95,24 @@ class CaptureReferenceTest {
     assertThat(report.failures()).allSatisfy(d -> assertThat(d.layer().orElseThrow()).isGreaterThanOrEqualTo(2));
   }
 
+  /** Captures join the graph when first asked for: after plain passes, and without changing the plain outputs. */
+  @Test
+  void capturesAskedForAfterPlainPassesGiveTheSameValues() throws Exception {
+    Path dir = Fixtures.dir("tiny-phi");
+    Map<String, Object> in = TensorJson.read(dir.resolve("inputs.json"));
+    INDArray ids = (INDArray) in.get("input_ids");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    try (ForwardModel first = Models.load(dir); ForwardModel later = Models.load(dir)) {
+      Map<String, Object> direct = first.forward(ids, mask, null, List.of("model.layers.1.self_attn.*"));
+      INDArray plain = ((INDArray) later.forward(ids, mask).get("logits")).dup();
+      Map<String, Object> captured = later.forward(ids, mask, null, List.of("model.layers.1.self_attn.*"));
+      assertThat(captured.keySet()).containsExactly("logits", "model.layers.1.self_attn.q_proj",
+          "model.layers.1.self_attn.k_proj", "model.layers.1.self_attn.v_proj", "model.layers.1.self_attn.dense");
+      assertThat(captured).isEqualTo(direct);
+      assertThat(captured.get("logits")).isEqualTo(plain);
+    }
+  }
+
   @Test
   void aPatternNoModuleMatchesNamesCloseOnes() throws Exception {
     Path dir = Fixtures.dir("tiny-phi");

@@ -110,7 +110,7 @@ public final class Projection {
     return register(y);
   }
 
-  /** Each part's slice of {@code y} as the output of its HF module (a reshape and slice run only when captured). */
+  /** Each part's slice of {@code y} as the output of its HF module (the slice and reshape join the graph when captured). */
   private SDVariable register(SDVariable y) {
     ModuleOutputs outputs = source.outputs();
     if (parts.size() == 1) {
@@ -118,7 +118,7 @@ public final class Projection {
     }
     long offset = 0;
     for (Linear part : parts) {
-      outputs.putTokens(part.name(), slice(y, offset, part));
+      outputs.putTokens(part.name(), y, offset, offset + part.outFeatures());
       offset += part.outFeatures();
     }
     return y;

@@ -30,9 +30,22 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class ModuleOutputs {
 
-  private final Map<String, SDVariable> outputs = new LinkedHashMap<>();
+  /** A module's output: a variable of the graph, or made from one (a reshape, a slice) when first captured. */
+  private static final class Output {
+    final SDVariable source;
+    final java.util.function.UnaryOperator<SDVariable> view;
+    SDVariable made;
+
+    Output(SDVariable source, java.util.function.UnaryOperator<SDVariable> view) {
+      this.source = source;
+      this.view = view;
+    }
+  }
+
+  private final Map<String, Output> outputs = new LinkedHashMap<>();
   private final String prefix;
   private SDVariable tokenShape;
+  private SDVariable tokenShapeAnyWidth;
 
   /** @param prefix the checkpoint's prefix before HF base-model names ({@code ""}, {@code "deberta."}, {@code "bert."}) */
   public ModuleOutputs(String prefix) {
@@ -46,22 +59,38 @@ public final class ModuleOutputs {
 
   /** Registers {@code output} (already shaped as HF's) as the output of module {@code name}; returns it. */
   public SDVariable put(String name, SDVariable output) {
-    outputs.putIfAbsent(baseName(name), output);
+    outputs.putIfAbsent(baseName(name), new Output(output, null));
     return output;
   }
 
-  /** Registers a [B·S, F] hidden state as module {@code name}'s [B, S, F] output; returns {@code flat}. */
+  /**
+   * Registers a [B·S, F] hidden state as module {@code name}'s [B, S, F] output; returns {@code flat}. The reshape
+   * joins the graph only when the module is first captured: SameDiff M2.1 pays for every op of a graph on every run,
+   * used or not (measured: ~4 µs per op; a decode step of a 32-layer model would carry ~600 of them).
+   */
   public SDVariable putTokens(String name, SDVariable flat) {
-    String base = baseName(name);
-    if (!outputs.containsKey(base)) {
-      if (tokenShape == null) {
-        throw new IllegalStateException("ModuleOutputs: no token shape set before registering " + name);
-      }
-      SDVariable shape = flat.getSameDiff().concat(0, tokenShape,
-          flat.getSameDiff().constant(Nd4j.createFromArray(-1L).castTo(DataType.LONG)));
-      outputs.put(base, flat.reshape(shape));
+    return putTokens(name, flat, -1, -1);
+  }
+
+  /** {@link #putTokens(String, SDVariable)} of the columns {@code [from, to)} of {@code flat} (a fused product's part). */
+  public SDVariable putTokens(String name, SDVariable flat, long from, long to) {
+    if (tokenShape == null) {
+      throw new IllegalStateException("ModuleOutputs: no token shape set before registering " + name);
     }
+    outputs.putIfAbsent(baseName(name), new Output(flat, v -> {
+      SDVariable part = from < 0 ? v : v.get(org.nd4j.autodiff.samediff.SDIndex.all(),
+          org.nd4j.autodiff.samediff.SDIndex.interval(Long.valueOf(from), Long.valueOf(to)));
+      return part.reshape(tokenShapeAnyWidth());
+    }));
     return flat;
+  }
+
+  private SDVariable tokenShapeAnyWidth() {
+    if (tokenShapeAnyWidth == null) {
+      tokenShapeAnyWidth = tokenShape.getSameDiff().concat(0, tokenShape,
+          tokenShape.getSameDiff().constant(Nd4j.createFromArray(-1L).castTo(DataType.LONG)));
+    }
+    return tokenShapeAnyWidth;
   }
 
   private String baseName(String name) {
@@ -74,7 +103,8 @@ public final class ModuleOutputs {
   }
 
   /**
-   * The modules matching {@code patterns} (in model order): HF name → graph variable name. A pattern that matches no
+   * The modules matching {@code patterns} (in model order): HF name → graph variable name (adding the reshapes and
+   * slices of those modules to the graph the first time they are captured). A pattern that matches no
    * module is an {@link IllegalArgumentException} naming it and up to five close names. A pattern written with the
    * checkpoint's prefix ({@code deberta.encoder.layer.1}) matches as without it.
    */
@@ -95,9 +125,9 @@ public final class ModuleOutputs {
       compiled.add(re);
     }
     Map<String, String> selected = new LinkedHashMap<>();
-    for (Map.Entry<String, SDVariable> e : outputs.entrySet()) {
+    for (Map.Entry<String, Output> e : outputs.entrySet()) {
       if (compiled.stream().anyMatch(re -> re.matcher(e.getKey()).matches())) {
-        selected.put(e.getKey(), e.getValue().name());
+        selected.put(e.getKey(), variable(e.getValue()).name());
       }
     }
     return selected;
@@ -133,6 +163,16 @@ public final class ModuleOutputs {
     result.put("hidden_states", List.copyOf(all.subList(0, states)));
     addCaptures(result, captured, all, states);
     return result;
+  }
+
+  private synchronized SDVariable variable(Output o) {
+    if (o.view == null) {
+      return o.source;
+    }
+    if (o.made == null) {
+      o.made = o.view.apply(o.source);
+    }
+    return o.made;
   }
 
   private String closeMatches(String pattern) {
