@@ -25,9 +25,9 @@ Patterns (the JVM implements the same): comma-separated globs, each matched agai
   **  any run of characters, dots included (also none)
   *   any run of characters other than "." (also none)
   ?   exactly one character other than "."
-  anything else is literal (no character classes, no escapes, no trimming of spaces); stars are read left to
-  right, two at a time, so "***" is "**" followed by "*". A pattern that matches no name is an error (exit 2)
-  listing up to 5 close names (difflib.get_close_matches); an empty pattern matches nothing.
+  anything else is literal (no character classes, no escapes); stars are read left to right, two at a time, so
+  "***" is "**" followed by "*". Spaces around a pattern are dropped and empty patterns ignored. A pattern that
+  matches no name is an error (exit 2) listing up to 5 close names (difflib.get_close_matches).
 Output: the project's tensor JSON, {"name": {"shape": [...], "dtype": "float32", "data": [...]}}, one tensor a
 line, keys in execution order (the order the modules' forward passes finish: a layer's parts before the layer,
 the last layer before the final norm), then the model's main output; so the first failing key is where the numbers
@@ -89,9 +89,11 @@ def glob_regex(pattern: str) -> "re.Pattern":
 def select(names, capture: str):
     """The names (in the given order) matched by any of the comma-separated patterns; InputError if a pattern
     matches none."""
-    patterns = capture.split(",")
-    chosen = set()
+    patterns = [p.strip() for p in capture.split(",")]  # as the JVM's forward --capture: spaces around a pattern
+    chosen = set()                                       # are dropped, empty patterns ignored
     for p in patterns:
+        if not p:
+            continue
         rx = glob_regex(p)
         hits = [n for n in names if rx.fullmatch(n)]
         if not hits:
