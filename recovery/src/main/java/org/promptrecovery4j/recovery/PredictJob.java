@@ -83,21 +83,20 @@ public final class PredictJob {
     int failed = 0;
     int batches = 0;
     int pauseAfter = Integer.getInteger(PAUSE_AFTER_BATCHES_PROPERTY, -1);
-    String fallback = recoverer.settings().fallback();
     try (Progress progress = Progress.start("predict", todo.size(), Progress.Unit.ITEMS)) {
       for (int from = 0; from < todo.size(); from += config.batchSize()) {
-        List<KaggleRow> batch = prepare(todo.subList(from, Math.min(todo.size(), from + config.batchSize())), config);
-        List<String[]> answers = recover(batch, recoverer, fallback, log);
+        List<KaggleRow> batch = todo.subList(from, Math.min(todo.size(), from + config.batchSize()));
+        List<Answer> answers = predictBatch(batch, recoverer, config, log);
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < batch.size(); i++) {
-          String[] a = answers.get(i);
-          failed += a[1] != null ? 1 : 0;
-          ObjectNode line = JSON.createObjectNode().put("id", batch.get(i).id()).put("prompt", a[0]);
-          if (a[1] != null) {
-            line.put("error", a[1]);
+          Answer a = answers.get(i);
+          failed += a.failed() ? 1 : 0;
+          ObjectNode line = JSON.createObjectNode().put("id", batch.get(i).id()).put("prompt", a.prompt());
+          if (a.failed()) {
+            line.put("error", a.error());
           }
           lines.append(line).append('\n');
-          done.put(batch.get(i).id(), a);
+          done.put(batch.get(i).id(), new String[] {a.prompt(), a.error()});
         }
         out.append(lines.toString().getBytes(StandardCharsets.UTF_8));
         progress.advance(batch.size());
@@ -109,6 +108,26 @@ public final class PredictJob {
     return failed;
   }
 
+  /**
+   * A row's answer: the prompt (never blank: the fallback when the recoverers answered blank or failed) and, when the
+   * row failed, why ({@code null} otherwise).
+   */
+  public record Answer(String prompt, String error) {
+    public boolean failed() {
+      return error != null;
+    }
+  }
+
+  /**
+   * One batch of {@code predict}, the step every runner of the job shares (this class; the Spark job): the rows
+   * prepared as the config says, recovered at once, else row by row; a row that fails again gets the fallback prompt
+   * and its error (logged to {@code log}). One answer per row, in the rows' order; never throws for a failing row.
+   */
+  public static List<Answer> predictBatch(List<KaggleRow> rows, EnsembleRecoverer recoverer, RecoveryConfig config,
+      PrintStream log) {
+    return recover(prepare(rows, config), recoverer, recoverer.settings().fallback(), log);
+  }
+
   /** The rows as the recoverers see them: rewritten text cleaned when the config says so. */
   static List<KaggleRow> prepare(List<KaggleRow> rows, RecoveryConfig config) {
     if (!config.cleanRewrittenText()) {
@@ -117,13 +136,13 @@ public final class PredictJob {
     return rows.stream().map(r -> r.withRewrittenText(RewrittenTextCleaner.clean(r.rewrittenText()))).toList();
   }
 
-  /** [prompt, error or null] per row: the batch at once, else row by row; a failing row gets the fallback. */
-  private static List<String[]> recover(List<KaggleRow> batch, PromptRecoverer recoverer, String fallback,
+  /** An answer per row: the batch at once, else row by row; a failing row gets the fallback. */
+  private static List<Answer> recover(List<KaggleRow> batch, PromptRecoverer recoverer, String fallback,
       PrintStream log) {
-    List<String[]> out = new ArrayList<>(batch.size());
+    List<Answer> out = new ArrayList<>(batch.size());
     try {
       for (String p : recoverer.recoverAll(batch)) {
-        out.add(new String[] {PythonText.isBlank(p) ? fallback : p, null});
+        out.add(new Answer(PythonText.isBlank(p) ? fallback : p, null));
       }
       return out;
     } catch (RuntimeException | OutOfMemoryError batchFailure) {
@@ -132,11 +151,11 @@ public final class PredictJob {
     for (KaggleRow r : batch) {
       try {
         String p = recoverer.recover(r);
-        out.add(new String[] {PythonText.isBlank(p) ? fallback : p, null});
+        out.add(new Answer(PythonText.isBlank(p) ? fallback : p, null));
       } catch (RuntimeException | OutOfMemoryError e) {
         String why = e.getClass().getSimpleName() + ": " + e.getMessage();
         log.printf(Locale.ROOT, "predict: row %s (line %d) failed, fallback prompt used: %s%n", r.id(), r.line(), why);
-        out.add(new String[] {fallback, why});
+        out.add(new Answer(fallback, why));
       }
     }
     return out;

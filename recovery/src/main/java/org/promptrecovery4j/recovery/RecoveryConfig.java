@@ -124,10 +124,18 @@ public final class RecoveryConfig {
 
   /** A config from JSON text, paths relative to {@code baseDir}. */
   public static RecoveryConfig parse(String json, Path baseDir) {
+    return parse(json, baseDir, "(config)");
+  }
+
+  /**
+   * A config from JSON text, paths relative to {@code baseDir}, errors naming {@code source}: how a config read on one
+   * machine is read again where it runs (a Spark executor: {@link #canonical}, {@link #baseDir}, {@link #source}).
+   */
+  public static RecoveryConfig parse(String json, Path baseDir, String source) {
     try {
-      return new RecoveryConfig("(config)", baseDir, new ObjectMapper().readTree(json));
+      return new RecoveryConfig(source, baseDir, new ObjectMapper().readTree(json));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("(config): not valid JSON: " + e.getOriginalMessage());
+      throw new IllegalArgumentException(source + ": not valid JSON: " + e.getOriginalMessage());
     }
   }
 
@@ -138,6 +146,11 @@ public final class RecoveryConfig {
 
   public String source() {
     return source;
+  }
+
+  /** The folder the config's relative paths are resolved against. */
+  public Path baseDir() {
+    return baseDir;
   }
 
   public boolean cleanRewrittenText() {

@@ -1,0 +1,222 @@
+package org.promptrecovery4j.spark;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.promptrecovery4j.evaluation.Submission;
+import org.promptrecovery4j.recovery.KaggleCsv;
+import org.promptrecovery4j.recovery.KaggleRow;
+import org.promptrecovery4j.recovery.PredictJob;
+import org.promptrecovery4j.recovery.RecoveryConfig;
+
+/**
+ * {@code predict} on Apache Spark: every row of a DataFrame ({@code id, original_text, rewritten_text}; other
+ * columns ignored) gets a recovered prompt, through the same per-batch step as the single-machine job
+ * ({@link PredictJob#predictBatch}): each partition in batches of the config's {@code batch_size}, with the
+ * ensemble each executor JVM loads once ({@link ExecutorRecoverers}). A row whose recovery fails gets the fallback
+ * prompt and its error in the {@code error} column; the job does not fail for it. A task that dies is retried by
+ * Spark; writing through Spark's writer ({@link #write}) commits per task, so a retry never duplicates a row.
+ * docs/spark.md shows a whole application.
+ */
+public final class SparkPredict {
+
+  public static final String ID = KaggleCsv.ID;
+  public static final String PROMPT = Submission.PROMPT;
+  public static final String ERROR = "error";
+
+  /** The result's columns: id, rewrite_prompt (never blank), error (null unless the row got the fallback). */
+  public static final StructType OUTPUT = new StructType(new StructField[] {
+    DataTypes.createStructField(ID, DataTypes.StringType, false),
+    DataTypes.createStructField(PROMPT, DataTypes.StringType, false),
+    DataTypes.createStructField(ERROR, DataTypes.StringType, true)});
+
+  /**
+   * Test hook (never set outside tests): the first attempt of the task of this partition fails after its first batch
+   * (or at its end), so that Spark retries it.
+   */
+  public static final String FAIL_ONCE_PARTITION_PROPERTY = "pr4j.test.spark.failOncePartition";
+
+  /** How {@link #write} stores a result. */
+  public enum Format { CSV, PARQUET }
+
+  private SparkPredict() {}
+
+  /**
+   * The prompts of {@code rows} with the recoverers of {@code config} (lazy, as any Dataset: the work runs when an
+   * action or a write asks for it). The config's paths must exist, at the same absolute paths, on every executor.
+   */
+  public static Dataset<Row> predict(Dataset<Row> rows, RecoveryConfig config) {
+    List<String> columns = Arrays.asList(rows.columns());
+    for (String c : KaggleCsv.REQUIRED) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException("predict: the rows have no column \"" + c + "\" (columns: "
+            + String.join(", ", columns) + "; needed: " + String.join(", ", KaggleCsv.REQUIRED) + ")");
+      }
+    }
+    Dataset<Row> in = rows.select(col(ID).cast("string"), col(KaggleCsv.ORIGINAL_TEXT).cast("string"),
+        col(KaggleCsv.REWRITTEN_TEXT).cast("string"));
+    return in.mapPartitions(new Predictor(ExecutorRecoverers.ConfigSpec.of(config)), Encoders.row(OUTPUT));
+  }
+
+  /**
+   * Rows from a Parquet file or folder (a path ending in {@code .parquet}) or a CSV file or folder of CSVs with a
+   * header (Kaggle's quoting: fields in double quotes, quotes doubled, line breaks inside quotes). Every column is read
+   * as text. The required columns, ids present and each id once are checked here, with errors naming the path.
+   */
+  public static Dataset<Row> read(SparkSession spark, String path) {
+    Dataset<Row> d;
+    if (path.toLowerCase(Locale.ROOT).endsWith(".parquet")) {
+      d = spark.read().parquet(path);
+    } else {
+      d = spark.read().option("header", "true").option("multiLine", "true").option("quote", "\"")
+          .option("escape", "\"").option("mode", "FAILFAST").option("inferSchema", "false").csv(path);
+    }
+    List<String> columns = Arrays.asList(d.columns());
+    for (String c : KaggleCsv.REQUIRED) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException(path + ": no column \"" + c + "\" (columns: " + String.join(", ", columns)
+            + "; needed: " + String.join(", ", KaggleCsv.REQUIRED) + ")");
+      }
+    }
+    long blank = d.filter(col(ID).isNull().or(org.apache.spark.sql.functions.trim(col(ID)).equalTo(""))).count();
+    if (blank > 0) {
+      throw new IllegalArgumentException(path + ": " + blank + " rows have no id");
+    }
+    List<Row> twice = d.groupBy(col(ID)).count().filter(col("count").gt(1)).limit(5).collectAsList();
+    if (!twice.isEmpty()) {
+      throw new IllegalArgumentException(path + ": ids that are not unique (first ones): "
+          + String.join(", ", twice.stream().map(r -> String.valueOf(r.get(0)) + " (" + r.getLong(1) + " rows)").toList()));
+    }
+    return d;
+  }
+
+  /**
+   * Writes a result with Spark's writer into the folder {@code path} (which must not exist yet): CSV in Kaggle's
+   * format ({@code id,rewrite_prompt}, header in each part file; the error column left out) or Parquet (all three
+   * columns). Spark's commit protocol commits each task's file once, so a retried task never duplicates rows, and the
+   * folder gets its {@code _SUCCESS} marker only when every task is committed.
+   */
+  public static void write(Dataset<Row> result, String path, Format format) {
+    switch (format) {
+      case CSV -> result.select(ID, PROMPT).write().option("header", "true").option("quote", "\"")
+          .option("escape", "\"").csv(path);
+      case PARQUET -> result.write().parquet(path);
+    }
+  }
+
+  /**
+   * For small outputs: the result gathered on the driver and written as one Kaggle submission CSV by the project's
+   * writer ({@link Submission#write}: atomic, every id once), in the result's order. Returns the rows that failed
+   * (id and error), and prints a summary line to {@code log}.
+   */
+  public static List<Row> writeSubmission(Dataset<Row> result, Path csv, java.io.PrintStream log) throws IOException {
+    List<Row> all = result.collectAsList();
+    List<Submission.Row> rows = new ArrayList<>(all.size());
+    List<Row> failed = new ArrayList<>();
+    for (Row r : all) {
+      rows.add(new Submission.Row(r.getString(0), r.getString(1)));
+      if (!r.isNullAt(2)) {
+        failed.add(RowFactory.create(r.getString(0), r.getString(2)));
+      }
+    }
+    Submission.write(csv, rows);
+    log.printf(Locale.ROOT, "spark predict: wrote %d prompts to %s%s%n", rows.size(), csv,
+        failed.isEmpty() ? "" : "; " + failed.size() + " rows failed and got the fallback prompt");
+    return failed;
+  }
+
+  /** One partition: rows in, answers out, a batch at a time. */
+  static final class Predictor implements MapPartitionsFunction<Row, Row> {
+    private final ExecutorRecoverers.ConfigSpec spec;
+
+    Predictor(ExecutorRecoverers.ConfigSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      return new Batches(rows, ExecutorRecoverers.get(spec));
+    }
+  }
+
+  /** Pulls a batch of rows, answers it with {@link PredictJob#predictBatch}, hands the answers out. */
+  static final class Batches implements Iterator<Row> {
+    private final Iterator<Row> in;
+    private final ExecutorRecoverers.Loaded loaded;
+    private final ArrayDeque<Row> out = new ArrayDeque<>();
+    private final boolean failOnce;
+    private int batches;
+    private long index;
+
+    Batches(Iterator<Row> in, ExecutorRecoverers.Loaded loaded) {
+      this.in = in;
+      this.loaded = loaded;
+      TaskContext t = TaskContext.get();
+      String p = System.getProperty(FAIL_ONCE_PARTITION_PROPERTY);
+      this.failOnce = p != null && t != null && t.attemptNumber() == 0 && t.partitionId() == Integer.parseInt(p);
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (out.isEmpty()) {
+        if (failOnce && batches > 0) {
+          throw new IllegalStateException("test hook " + FAIL_ONCE_PARTITION_PROPERTY + ": task of partition "
+              + TaskContext.getPartitionId() + " fails on its first attempt");
+        }
+        if (in.hasNext()) {
+          next(loaded.config().batchSize());
+        }
+      }
+      return !out.isEmpty();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return out.poll();
+    }
+
+    private void next(int size) {
+      List<KaggleRow> batch = new ArrayList<>(size);
+      while (batch.size() < size && in.hasNext()) {
+        Row r = in.next();
+        index++;
+        batch.add(new KaggleRow(r.getString(0), text(r, 1), text(r, 2), Optional.empty(), java.util.Map.of(), index));
+      }
+      List<PredictJob.Answer> answers;
+      synchronized (loaded.lock()) {
+        answers = PredictJob.predictBatch(batch, loaded.recoverer(), loaded.config(), System.err);
+      }
+      for (int i = 0; i < batch.size(); i++) {
+        PredictJob.Answer a = answers.get(i);
+        out.add(RowFactory.create(batch.get(i).id(), a.prompt(), a.error()));
+      }
+      batches++;
+    }
+
+    private static String text(Row r, int i) {
+      return r.isNullAt(i) ? "" : r.getString(i);
+    }
+  }
+}
