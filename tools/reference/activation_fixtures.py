@@ -14,6 +14,7 @@ last_hidden_state), with the fixture's inputs.json as it is (padding included):
                                         encoder.layer.{1,2}.attention.self.{query,key}_proj#2 (the projections
                                         of those embeddings, [1, 512, 32], 170 KB each; layer 0's are kept)
   fixtures/lora/tiny-mistral-gqa2       the PEFT adapter on fixtures/tiny-mistral-gqa2 and its inputs.json
+  fixtures/lora/tiny-phi, tiny-gemma-bf16   the same for phi and Gemma
   fixtures/numerics-kit/tiny-mistral-4l a new 4-layer tiny Mistral (the config of tiny-mistral-gqa2 with
                                         num_hidden_layers 4; random float32 weights, seed 21), inputs.json
                                         copied from tiny-mistral-gqa2
@@ -45,6 +46,8 @@ CASES = [
     ("sentence-t5-tiny", "sentence-t5-tiny", None),
     ("deberta-v3-tiny-features", "deberta-v3-tiny-features", None),
     ("lora/tiny-mistral-gqa2", "tiny-mistral-gqa2", "lora/tiny-mistral-gqa2"),
+    ("lora/tiny-phi", "tiny-phi", "lora/tiny-phi"),
+    ("lora/tiny-gemma-bf16", "tiny-gemma-bf16", "lora/tiny-gemma-bf16"),
     ("numerics-kit/tiny-mistral-4l", "numerics-kit/tiny-mistral-4l", None),
 ]
 # entries left out to keep a file near 1 MB: "copies" must be exact copies of another entry (checked), "size" are

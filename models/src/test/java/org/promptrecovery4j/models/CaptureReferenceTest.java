@@ -38,6 +38,8 @@ class CaptureReferenceTest {
         Arguments.of("tiny-phi", null, "model\\.layers\\.\\d+", 2, 26),
         Arguments.of("tiny-gemma-bf16", null, "model\\.layers\\.\\d+", 2, 30),
         Arguments.of("tiny-mistral-gqa2", "lora/tiny-mistral-gqa2", "model\\.layers\\.\\d+", 2, 30),
+        Arguments.of("tiny-phi", "lora/tiny-phi", "model\\.layers\\.\\d+", 2, 26),
+        Arguments.of("tiny-gemma-bf16", "lora/tiny-gemma-bf16", "model\\.layers\\.\\d+", 2, 30),
         Arguments.of("numerics-kit/tiny-mistral-4l", null, "model\\.layers\\.\\d+", 4, 56),
         Arguments.of("bert-tiny-mean", null, "encoder\\.layer\\.\\d+", 2, 35),
         Arguments.of("sentence-t5-tiny", null, "encoder\\.block\\.\\d+", 2, 31),
