@@ -27,16 +27,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.promptrecovery4j.models.sentence.SentenceEmbedder;
+import org.promptrecovery4j.core.Csv;
+import org.promptrecovery4j.recovery.RewriteJob;
 import org.promptrecovery4j.training.features.FeatureJob;
 
 /**
- * {@code embed} and {@code features} on Spark ({@code local[2]}) against the single-machine library calls on the same
+ * {@code embed}, {@code features} and {@code rewrite} on Spark ({@code local[2]}) against the single-machine library calls on the same
  * rows: every id once, the same values row by row, the accumulators' counts, one model load per JVM.
  */
-class SparkEmbedFeaturesTest {
+class SparkModelJobsTest {
 
   static final Path ST5 = SparkTests.FIXTURES.resolve("sentence-t5-tiny-text").toAbsolutePath();
   static final Path DEBERTA = SparkTests.FIXTURES.resolve("deberta-v3-tiny-features").toAbsolutePath();
+  static final Path MISTRAL = SparkTests.FIXTURES.resolve("tiny-mistral-text").toAbsolutePath();
 
   static SparkSession spark;
   @TempDir static Path tmp;
@@ -152,6 +155,61 @@ class SparkEmbedFeaturesTest {
     assertThat(log.toString(StandardCharsets.UTF_8))
         .containsPattern("spark features: 6 rows, 0 failed, [0-9.]+ s, [0-9.]+ rows/s -> " + dir);
     assertThat(spark.read().parquet(dir.toString()).count()).isEqualTo(6);
+  }
+
+  @Test
+  void rewriteEqualsTheSingleMachineJobAndATooLongRowGetsAnError() throws Exception {
+    Path texts = tmp.resolve("texts.csv");
+    Csv.write(texts, List.of("original_text"), List.of(List.of("The cat sat."), List.of("Rain tomorrow."),
+        List.of("A long day at the office, then home.")));
+    Path prompts = tmp.resolve("prompts.txt");
+    Files.writeString(prompts, "Make it formal.\nMake it a poem.\nTranslate into French.\n");
+    Path single = tmp.resolve("rewrites.csv");
+    RewriteJob.Result r = RewriteJob.run(RewriteJob.Settings.of(MISTRAL, texts, prompts, single).withMaxNewTokens(6)
+        .withBatchSize(3));
+    assertThat(r.rows()).isEqualTo(9);
+    Csv.Table t = Csv.read(single); // id, original_text, rewritten_text, rewrite_prompt
+    Map<String, String> want = new LinkedHashMap<>();
+    List<Row> in = new ArrayList<>();
+    for (List<String> row : t.rows()) {
+      want.put(row.get(0), row.get(2));
+      in.add(RowFactory.create(row.get(0), row.get(1), row.get(3)));
+    }
+    in.add(RowFactory.create("too-long", "word ".repeat(200), "Make it formal."));
+    StructType schema = new StructType().add("id", DataTypes.StringType).add("original_text", DataTypes.StringType)
+        .add("rewrite_prompt", DataTypes.StringType);
+    Dataset<Row> rows = spark.createDataFrame(in, schema).repartition(2);
+
+    Dataset<Row> result = SparkRewrite.rewrite(rows,
+        SparkRewrite.Settings.of(MISTRAL).withMaxNewTokens(6).withBatchSize(3));
+    List<Row> out = result.collectAsList();
+    assertThat(out).hasSize(10).extracting(x -> x.getString(0)).doesNotHaveDuplicates();
+    Map<String, String> got = new LinkedHashMap<>();
+    for (Row x : out) {
+      if (x.getString(0).equals("too-long")) {
+        assertThat(x.isNullAt(1)).isTrue();
+        assertThat(x.getString(2)).startsWith("IllegalArgumentException: the prompt has ")
+            .endsWith("tokens; with max new tokens 6 it does not fit the model's context of 128 tokens");
+      } else {
+        assertThat(x.isNullAt(2)).as(x.getString(0)).isTrue();
+        got.put(x.getString(0), x.getString(1));
+      }
+    }
+    assertThat(got).isEqualTo(want).hasSize(9);
+    assertThat(want.values()).anySatisfy(v -> assertThat(v).isNotEmpty());
+    assertThat(SparkJobs.countersOf(result).done().value()).isEqualTo(10);
+    assertThat(SparkJobs.countersOf(result).failed().value()).isEqualTo(1);
+
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Path dir = tmp.resolve("rewrites.parquet");
+    SparkRewrite.write(result, dir.toString(), new PrintStream(log, true));
+    assertThat(log.toString(StandardCharsets.UTF_8))
+        .containsPattern("spark rewrite: 10 rows, 1 failed, [0-9.]+ s, [0-9.]+ rows/s -> " + dir);
+    assertThat(spark.read().parquet(dir.toString()).count()).isEqualTo(10);
+
+    assertThatThrownBy(() -> SparkRewrite.rewrite(rows.drop("rewrite_prompt"), SparkRewrite.Settings.of(MISTRAL)))
+        .hasMessage("rewrite: the rows have no column \"rewrite_prompt\" (columns: id, original_text; needed: id,"
+            + " original_text, rewrite_prompt)");
   }
 
   /** A float32 .npy's values, row-major. */
