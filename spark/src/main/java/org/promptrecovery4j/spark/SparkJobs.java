@@ -156,7 +156,4 @@ final class SparkJobs {
   static String text(Row r, int i) {
     return r.isNullAt(i) ? "" : r.getString(i);
   }
-
-  /** A serializable step of a batch, for the mapPartitions functions. */
-  interface Step extends Function<List<Row>, List<Row>>, Serializable {}
 }
