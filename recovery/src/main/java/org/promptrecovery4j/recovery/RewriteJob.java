@@ -302,18 +302,20 @@ public final class RewriteJob {
     try (Progress progress = Progress.start("rewrite (rows)", plan.size() - done, Progress.Unit.ITEMS)) {
       for (int start = done; start < plan.size(); start += s.batchSize()) {
         int end = Math.min(plan.size(), start + s.batchSize());
-        List<int[]> prompts = new ArrayList<>(end - start);
+        List<String> prompts = new ArrayList<>(end - start);
+        List<String> originals = new ArrayList<>(end - start);
         for (int p = start; p < end; p++) {
           RewritePlan.Pair pair = plan.get(p);
-          prompts.add(promptIds(in.prompt(pair), in.original(pair), generator.codec(), template));
+          prompts.add(in.prompt(pair));
+          originals.add(in.original(pair));
         }
         // the row at position p samples with seed + p: the Generator seeds its i-th prompt with seed + i
         GenerationConfig config = s.temperature() == null ? greedy
             : greedy.sampling(s.temperature(), 0, s.topP(), s.seed() + start);
-        List<Generator.Result> results = generator.generate(prompts, config);
+        List<String> rewrites = rewriteBatch(prompts, originals, generator, template, config);
         List<String[]> records = new ArrayList<>(end - start);
         for (int p = start; p < end; p++) {
-          records.add(new String[] {plan.get(p).id(), RewrittenTextCleaner.clean(results.get(p - start).text())});
+          records.add(new String[] {plan.get(p).id(), rewrites.get(p - start)});
         }
         partial.append(records);
         progress.advance(end - start);
@@ -322,6 +324,29 @@ public final class RewriteJob {
         }
       }
     }
+  }
+
+  /**
+   * One batch of the job: each (prompt, original) pair as one user turn through {@code template}, generated at once
+   * with {@code config} (the job's: {@link TextGenerator#greedy} with its max new tokens and batch size, or sampling),
+   * each answer cleaned by {@link RewrittenTextCleaner}. The rewrites in the pairs' order. Also the step of each batch
+   * of the Spark job (spark module's {@code SparkRewrite}).
+   */
+  public static List<String> rewriteBatch(List<String> prompts, List<String> originals, TextGenerator generator,
+      ChatTemplate template, GenerationConfig config) {
+    if (prompts.size() != originals.size()) {
+      throw new IllegalArgumentException(prompts.size() + " prompts but " + originals.size() + " originals");
+    }
+    List<int[]> ids = new ArrayList<>(prompts.size());
+    for (int i = 0; i < prompts.size(); i++) {
+      ids.add(promptIds(prompts.get(i), originals.get(i), generator.codec(), template));
+    }
+    List<Generator.Result> results = generator.generate(ids, config);
+    List<String> out = new ArrayList<>(results.size());
+    for (Generator.Result r : results) {
+      out.add(RewrittenTextCleaner.clean(r.text()));
+    }
+    return out;
   }
 
   /** The CSV, atomically, from the side file's records in plan order; returns how many rewrites are empty. */

@@ -4,15 +4,12 @@ import static org.apache.spark.sql.functions.col;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.NoSuchElementException;
 import java.util.Optional;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -53,7 +50,7 @@ public final class SparkPredict {
    * Test hook (never set outside tests): the first attempt of the task of this partition fails after its first batch
    * (or at its end), so that Spark retries it.
    */
-  public static final String FAIL_ONCE_PARTITION_PROPERTY = "pr4j.test.spark.failOncePartition";
+  public static final String FAIL_ONCE_PARTITION_PROPERTY = SparkJobs.FAIL_ONCE_PARTITION_PROPERTY;
 
   /** How {@link #write} stores a result. */
   public enum Format { CSV, PARQUET }
@@ -74,7 +71,9 @@ public final class SparkPredict {
     }
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(KaggleCsv.ORIGINAL_TEXT).cast("string"),
         col(KaggleCsv.REWRITTEN_TEXT).cast("string"));
-    return in.mapPartitions(new Predictor(ExecutorRecoverers.ConfigSpec.of(config)), Encoders.row(OUTPUT));
+    SparkJobs.Counters counters = SparkJobs.Counters.register(rows, "predict");
+    return SparkJobs.attach(in.mapPartitions(new Predictor(ExecutorModels.ConfigSpec.of(config), counters),
+        Encoders.row(OUTPUT)), counters);
   }
 
   /**
@@ -113,23 +112,35 @@ public final class SparkPredict {
    * Writes a result with Spark's writer into the folder {@code path} (which must not exist yet): CSV in Kaggle's
    * format ({@code id,rewrite_prompt}, header in each part file; the error column left out) or Parquet (all three
    * columns). Spark's commit protocol commits each task's file once, so a retried task never duplicates rows, and the
-   * folder gets its {@code _SUCCESS} marker only when every task is committed.
+   * folder gets its {@code _SUCCESS} marker only when every task is committed. Prints the summary line (rows, failed,
+   * seconds, rows/s) to stderr.
    */
   public static void write(Dataset<Row> result, String path, Format format) {
-    switch (format) {
-      case CSV -> result.select(ID, PROMPT).write().option("header", "true").option("quote", "\"")
-          .option("escape", "\"").csv(path);
-      case PARQUET -> result.write().parquet(path);
-    }
+    write(result, path, format, System.err);
+  }
+
+  /** {@link #write(Dataset, String, Format)}, the summary line printed to {@code log}. */
+  public static void write(Dataset<Row> result, String path, Format format, java.io.PrintStream log) {
+    SparkJobs.timed(result, path, log, () -> {
+      switch (format) {
+        case CSV -> result.select(ID, PROMPT).write().option("header", "true").option("quote", "\"")
+            .option("escape", "\"").csv(path);
+        case PARQUET -> result.write().parquet(path);
+      }
+    });
   }
 
   /**
    * For small outputs: the result gathered on the driver and written as one Kaggle submission CSV by the project's
    * writer ({@link Submission#write}: atomic, every id once), in the result's order. Returns the rows that failed
-   * (id and error), and prints a summary line to {@code log}.
+   * (id and error), and prints two lines to {@code log}: the job's summary (rows, failed, seconds, rows/s) and what
+   * was written.
    */
+  @SuppressWarnings("unchecked")
   public static List<Row> writeSubmission(Dataset<Row> result, Path csv, java.io.PrintStream log) throws IOException {
-    List<Row> all = result.collectAsList();
+    List<Row>[] collected = new List[1];
+    SparkJobs.timed(result, "the driver", log, () -> collected[0] = result.collectAsList());
+    List<Row> all = collected[0];
     List<Submission.Row> rows = new ArrayList<>(all.size());
     List<Row> failed = new ArrayList<>();
     for (Row r : all) {
@@ -144,79 +155,38 @@ public final class SparkPredict {
     return failed;
   }
 
-  /** One partition: rows in, answers out, a batch at a time. */
+  /** One partition: rows in, answers out, a batch at a time through {@link PredictJob#predictBatch}. */
   static final class Predictor implements MapPartitionsFunction<Row, Row> {
-    private final ExecutorRecoverers.ConfigSpec spec;
+    private final ExecutorModels.ConfigSpec spec;
+    private final SparkJobs.Counters counters;
 
-    Predictor(ExecutorRecoverers.ConfigSpec spec) {
+    Predictor(ExecutorModels.ConfigSpec spec, SparkJobs.Counters counters) {
       this.spec = spec;
+      this.counters = counters;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-      return new Batches(rows, ExecutorRecoverers.get(spec));
-    }
-  }
-
-  /** Pulls a batch of rows, answers it with {@link PredictJob#predictBatch}, hands the answers out. */
-  static final class Batches implements Iterator<Row> {
-    private final Iterator<Row> in;
-    private final ExecutorRecoverers.Loaded loaded;
-    private final ArrayDeque<Row> out = new ArrayDeque<>();
-    private final boolean failOnce;
-    private int batches;
-    private long index;
-
-    Batches(Iterator<Row> in, ExecutorRecoverers.Loaded loaded) {
-      this.in = in;
-      this.loaded = loaded;
-      TaskContext t = TaskContext.get();
-      String p = System.getProperty(FAIL_ONCE_PARTITION_PROPERTY);
-      this.failOnce = p != null && t != null && t.attemptNumber() == 0 && t.partitionId() == Integer.parseInt(p);
-    }
-
-    @Override
-    public boolean hasNext() {
-      if (out.isEmpty()) {
-        if (failOnce && batches > 0) {
-          throw new IllegalStateException("test hook " + FAIL_ONCE_PARTITION_PROPERTY + ": task of partition "
-              + TaskContext.getPartitionId() + " fails on its first attempt");
+      ExecutorModels.Loaded<ExecutorModels.Recoverers> loaded = ExecutorModels.recoverers(spec);
+      RecoveryConfig config = loaded.model().config();
+      long[] index = {0};
+      return new SparkJobs.Batches(rows, config.batchSize(), batch -> {
+        List<KaggleRow> rs = new ArrayList<>(batch.size());
+        for (Row r : batch) {
+          rs.add(new KaggleRow(r.getString(0), SparkJobs.text(r, 1), SparkJobs.text(r, 2), Optional.empty(),
+              java.util.Map.of(), ++index[0]));
         }
-        if (in.hasNext()) {
-          next(loaded.config().batchSize());
+        List<PredictJob.Answer> answers;
+        synchronized (loaded.lock()) {
+          answers = PredictJob.predictBatch(rs, loaded.model().recoverer(), config, System.err);
         }
-      }
-      return !out.isEmpty();
-    }
-
-    @Override
-    public Row next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      return out.poll();
-    }
-
-    private void next(int size) {
-      List<KaggleRow> batch = new ArrayList<>(size);
-      while (batch.size() < size && in.hasNext()) {
-        Row r = in.next();
-        index++;
-        batch.add(new KaggleRow(r.getString(0), text(r, 1), text(r, 2), Optional.empty(), java.util.Map.of(), index));
-      }
-      List<PredictJob.Answer> answers;
-      synchronized (loaded.lock()) {
-        answers = PredictJob.predictBatch(batch, loaded.recoverer(), loaded.config(), System.err);
-      }
-      for (int i = 0; i < batch.size(); i++) {
-        PredictJob.Answer a = answers.get(i);
-        out.add(RowFactory.create(batch.get(i).id(), a.prompt(), a.error()));
-      }
-      batches++;
-    }
-
-    private static String text(Row r, int i) {
-      return r.isNullAt(i) ? "" : r.getString(i);
+        List<Row> out = new ArrayList<>(rs.size());
+        for (int i = 0; i < rs.size(); i++) {
+          PredictJob.Answer a = answers.get(i);
+          out.add(RowFactory.create(rs.get(i).id(), a.prompt(), a.error()));
+        }
+        return out;
+      }, counters, 2);
     }
   }
 }

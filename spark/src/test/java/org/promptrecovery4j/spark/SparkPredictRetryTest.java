@@ -67,14 +67,21 @@ class SparkPredictRetryTest {
     Dataset<Row> rows = SparkPredict.read(spark, in.toString()).repartition(2);
 
     System.setProperty(SparkPredict.FAIL_ONCE_PARTITION_PROPERTY, "0");
-    List<Row> out = SparkPredict.predict(rows, config).collectAsList();
+    Dataset<Row> result = SparkPredict.predict(rows, config);
+    List<Row> out = result.collectAsList();
     awaitFailedTasks(1);
+    // the failed attempt's batch is not counted (Spark drops a failed attempt's accumulator updates)
+    assertThat(SparkJobs.countersOf(result).done().value()).isEqualTo(20);
     assertThat(out).hasSize(20).extracting(r -> r.getString(0)).doesNotHaveDuplicates();
     assertThat(SparkTests.answers(out)).isEqualTo(single).containsEntry("r7", "Make it Word7");
 
     // written through Spark's commit protocol: the failed attempt's rows (one batch of partition 0) are not kept
     Path dir = tmp.resolve("out.parquet");
-    SparkPredict.write(SparkPredict.predict(rows, config), dir.toString(), SparkPredict.Format.PARQUET);
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    SparkPredict.write(SparkPredict.predict(rows, config), dir.toString(), SparkPredict.Format.PARQUET,
+        new java.io.PrintStream(log, true));
+    assertThat(log.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .containsPattern("spark predict: 20 rows, 0 failed, [0-9.]+ s, [0-9.]+ rows/s -> " + dir);
     System.clearProperty(SparkPredict.FAIL_ONCE_PARTITION_PROPERTY);
     awaitFailedTasks(2);
     assertThat(dir.resolve("_SUCCESS")).exists();

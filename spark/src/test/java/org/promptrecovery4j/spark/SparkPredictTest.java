@@ -48,9 +48,15 @@ class SparkPredictTest {
 
     Dataset<Row> rows = SparkPredict.read(spark, SparkTests.SAMPLE.toString()).repartition(2);
     assertThat(rows.rdd().getNumPartitions()).isEqualTo(2);
-    int loadsBefore = ExecutorRecoverers.loads();
-    List<Row> out = SparkPredict.predict(rows, config).collectAsList();
+    int loadsBefore = ExecutorModels.loads();
+    Dataset<Row> result = SparkPredict.predict(rows, config);
+    List<Row> out = result.collectAsList();
     assertThat(out).hasSize(8);
+    SparkJobs.Counters counters = SparkJobs.countersOf(result);
+    assertThat(counters.done().name().get()).isEqualTo("pr4j predict: rows done");
+    assertThat(counters.failed().name().get()).isEqualTo("pr4j predict: rows failed");
+    assertThat(counters.done().value()).isEqualTo(8);
+    assertThat(counters.failed().value()).isZero();
     assertThat(out).extracting(r -> r.getString(0)).doesNotHaveDuplicates();
     assertThat(out).allSatisfy(r -> assertThat(r.isNullAt(2)).isTrue());
     assertThat(SparkTests.answers(out)).isEqualTo(single);
@@ -60,13 +66,14 @@ class SparkPredictTest {
     // a second job with the same config reuses the ensemble this JVM (the local executor) loaded
     List<Row> again = SparkPredict.predict(rows, config).collectAsList();
     assertThat(SparkTests.answers(again)).isEqualTo(single);
-    assertThat(ExecutorRecoverers.loads()).isEqualTo(loadsBefore + 1);
+    assertThat(ExecutorModels.loads()).isEqualTo(loadsBefore + 1);
 
     // the single Kaggle CSV, and Spark's CSV writer read back by the project's reader: the same rows
     Path sub = tmp.resolve("submission.csv");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     SparkPredict.writeSubmission(SparkPredict.predict(rows, config), sub, new PrintStream(log, true));
-    assertThat(log.toString(StandardCharsets.UTF_8)).contains("spark predict: wrote 8 prompts to " + sub);
+    assertThat(log.toString(StandardCharsets.UTF_8)).contains("spark predict: wrote 8 prompts to " + sub)
+        .containsPattern("spark predict: 8 rows, 0 failed, [0-9.]+ s, [0-9.]+ rows/s -> the driver");
     assertThat(Submission.read(sub)).hasSize(8).allSatisfy(r -> assertThat(r.prompt()).isEqualTo(single.get(r.id())));
     Path dir = tmp.resolve("csv-out");
     SparkPredict.write(SparkPredict.predict(rows, config).coalesce(1), dir.toString(), SparkPredict.Format.CSV);
@@ -88,8 +95,11 @@ class SparkPredictTest {
         + " \"ensemble\": {\"fallback\": \"Rewrite the text.\"}}", tmp);
     Map<String, String> single = SparkTests.singleMachine(in, config, tmp);
 
-    List<Row> out = SparkPredict.predict(SparkPredict.read(spark, in.toString()).repartition(2), config).collectAsList();
+    Dataset<Row> result = SparkPredict.predict(SparkPredict.read(spark, in.toString()).repartition(2), config);
+    List<Row> out = result.collectAsList();
     assertThat(out).hasSize(5);
+    assertThat(SparkJobs.countersOf(result).done().value()).isEqualTo(5);
+    assertThat(SparkJobs.countersOf(result).failed().value()).isEqualTo(1);
     assertThat(SparkTests.answers(out)).isEqualTo(single).containsEntry("boom3", "Rewrite the text.")
         .containsEntry("r4", "Make it Poem").containsEntry("r5", "Make it Say");
     Row boom = out.stream().filter(r -> r.getString(0).equals("boom3")).findFirst().orElseThrow();

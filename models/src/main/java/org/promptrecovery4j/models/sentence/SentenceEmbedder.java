@@ -39,10 +39,28 @@ public final class SentenceEmbedder {
    * sentence-transformers' {@code encode} does.
    */
   public static SentenceEmbedder load(java.nio.file.Path dir, int batchSize) throws java.io.IOException {
+    return load(dir, batchSize, false);
+  }
+
+  /** The TensorFlow sentence-t5 of the Kaggle metric truncates at 128 tokens. */
+  public static final int KAGGLE_MAX_LENGTH = 128;
+
+  /**
+   * {@link #load(java.nio.file.Path, int)}, or with {@code kaggleCompat} the tokenization of the competition's
+   * TensorFlow sentence-t5 (the {@code embed} command's {@code --kaggle-compat}): at most {@value #KAGGLE_MAX_LENGTH}
+   * tokens, special tokens written in a text read as plain characters. Only for sentence-t5 folders.
+   */
+  public static SentenceEmbedder load(java.nio.file.Path dir, int batchSize, boolean kaggleCompat)
+      throws java.io.IOException {
     SentenceTransformer st = SentenceTransformer.load(dir);
+    if (kaggleCompat && !st.isSentenceT5()) {
+      throw new IllegalArgumentException("kaggle-compat reproduces the competition's TensorFlow sentence-t5; " + dir
+          + " is not a sentence-t5 model");
+    }
     org.promptrecovery4j.tokenizer.Tokenizer tok = org.promptrecovery4j.tokenizer.Tokenizers.load(dir);
-    int max = st.maxSeqLength() > 0 ? st.maxSeqLength() : DEFAULT_MAX_LENGTH;
-    return new SentenceEmbedder(st, TextEncoder.of(tok, max, st.doLowerCase()), batchSize);
+    int max = kaggleCompat ? KAGGLE_MAX_LENGTH : st.maxSeqLength() > 0 ? st.maxSeqLength() : DEFAULT_MAX_LENGTH;
+    return new SentenceEmbedder(st, TextEncoder.of(kaggleCompat ? tok.withSpecialTokensAsText() : tok, max,
+        st.doLowerCase()), batchSize);
   }
 
   public SentenceTransformer model() {
