@@ -33,9 +33,11 @@ public final class SparkPredictApp {
       Integer partitions = null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
+        if (!a.startsWith("--")) {
+          throw new IllegalArgumentException("unexpected argument \"" + a + "\"");
+        }
         if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-          throw new IllegalArgumentException(a.startsWith("--") ? "option " + a + " needs a value"
-              : "unexpected argument \"" + a + "\"");
+          throw new IllegalArgumentException("option " + a + " needs a value");
         }
         String v = args[++i];
         switch (a) {
