@@ -29,7 +29,7 @@ import org.promptrecovery4j.recovery.RecoveryConfig;
  * {@code predict} on Apache Spark: every row of a DataFrame ({@code id, original_text, rewritten_text}; other
  * columns ignored) gets a recovered prompt, through the same per-batch step as the single-machine job
  * ({@link PredictJob#predictBatch}): each partition in batches of the config's {@code batch_size}, with the
- * ensemble each executor JVM loads once ({@link ExecutorRecoverers}). A row whose recovery fails gets the fallback
+ * ensemble each executor JVM loads once ({@link ExecutorModels}). A row whose recovery fails gets the fallback
  * prompt and its error in the {@code error} column; the job does not fail for it. A task that dies is retried by
  * Spark; writing through Spark's writer ({@link #write}) commits per task, so a retry never duplicates a row.
  * docs/spark.md shows a whole application.
