@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -13,7 +12,6 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -120,39 +118,11 @@ public final class SparkEmbed {
     public Iterator<Row> call(Iterator<Row> rows) {
       ExecutorModels.Loaded<SentenceEmbedder> loaded = model(settings);
       return new SparkJobs.Batches(rows, settings.batchSize(), batch -> {
-        List<String> texts = batch.stream().map(r -> SparkJobs.text(r, 1)).toList();
-        List<Row> out = new ArrayList<>(batch.size());
         synchronized (loaded.lock()) {
-          try {
-            float[][] e = loaded.model().embed(texts);
-            for (int i = 0; i < e.length; i++) {
-              out.add(RowFactory.create(batch.get(i).getString(0), boxed(e[i]), null));
-            }
-            return out;
-          } catch (RuntimeException | OutOfMemoryError batchFailure) {
-            out.clear();
-          }
-          for (int i = 0; i < texts.size(); i++) {
-            String id = batch.get(i).getString(0);
-            try {
-              out.add(RowFactory.create(id, boxed(loaded.model().embed(List.of(texts.get(i)))[0]), null));
-            } catch (RuntimeException | OutOfMemoryError e) {
-              System.err.println("embed: row " + id + " failed: " + SparkJobs.error(e));
-              out.add(RowFactory.create(id, null, SparkJobs.error(e)));
-            }
-          }
+          return SparkJobs.vectorsOrErrors("embed", settings.model(), batch,
+              part -> loaded.model().embed(part.stream().map(r -> SparkJobs.text(r, 1)).toList()));
         }
-        return out;
       }, counters, 2);
     }
-  }
-
-  /** A float[] as Spark's array<float> value. */
-  static Float[] boxed(float[] v) {
-    Float[] b = new Float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      b[i] = v[i];
-    }
-    return b;
   }
 }

@@ -2,11 +2,8 @@ package org.promptrecovery4j.spark;
 
 import static org.apache.spark.sql.functions.col;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -14,7 +11,6 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -130,36 +126,11 @@ public final class SparkFeatures {
     public Iterator<Row> call(Iterator<Row> rows) {
       ExecutorModels.Loaded<DebertaFeatures> loaded = model(settings);
       return new SparkJobs.Batches(rows, settings.batchSize(), batch -> {
-        List<String> originals = batch.stream().map(r -> SparkJobs.text(r, 1)).toList();
-        List<String> rewritten = batch.stream().map(r -> SparkJobs.text(r, 2)).toList();
-        List<Row> out = new ArrayList<>(batch.size());
         synchronized (loaded.lock()) {
-          try {
-            float[][] f = loaded.model().texts(originals, rewritten, batch.size());
-            for (int i = 0; i < f.length; i++) {
-              out.add(RowFactory.create(batch.get(i).getString(0), SparkEmbed.boxed(f[i]), null));
-            }
-            return out;
-          } catch (IOException | RuntimeException | OutOfMemoryError batchFailure) {
-            if (batchFailure instanceof IOException e) { // the weights did not load: no row can succeed
-              throw new UncheckedIOException("features " + settings.model() + ": " + e.getMessage(), e);
-            }
-            out.clear();
-          }
-          for (int i = 0; i < batch.size(); i++) {
-            String id = batch.get(i).getString(0);
-            try {
-              float[] f = loaded.model().texts(List.of(originals.get(i)), List.of(rewritten.get(i)), 1)[0];
-              out.add(RowFactory.create(id, SparkEmbed.boxed(f), null));
-            } catch (IOException e) {
-              throw new UncheckedIOException("features " + settings.model() + ": " + e.getMessage(), e);
-            } catch (RuntimeException | OutOfMemoryError e) {
-              System.err.println("features: row " + id + " failed: " + SparkJobs.error(e));
-              out.add(RowFactory.create(id, null, SparkJobs.error(e)));
-            }
-          }
+          return SparkJobs.vectorsOrErrors("features", settings.model(), batch,
+              part -> loaded.model().texts(part.stream().map(r -> SparkJobs.text(r, 1)).toList(),
+                  part.stream().map(r -> SparkJobs.text(r, 2)).toList(), part.size()));
         }
-        return out;
       }, counters, 2);
     }
   }

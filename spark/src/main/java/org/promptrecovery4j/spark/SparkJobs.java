@@ -147,6 +147,53 @@ final class SparkJobs {
     }
   }
 
+  /** A model call on rows (a whole batch, or one row) that gives one vector per row. */
+  @FunctionalInterface
+  interface VectorStep {
+    float[][] apply(List<Row> rows) throws java.io.IOException;
+  }
+
+  /**
+   * {@code (id, vector, error)} for each row of {@code batch}: the batch at once, else row by row, a failing row
+   * getting a null vector and its error (the embed and features jobs). An {@link java.io.IOException} (weights that do
+   * not load) fails the task: no row could succeed.
+   */
+  static List<Row> vectorsOrErrors(String job, String model, List<Row> batch, VectorStep step) {
+    List<Row> out = new ArrayList<>(batch.size());
+    try {
+      float[][] v = step.apply(batch);
+      for (int i = 0; i < v.length; i++) {
+        out.add(org.apache.spark.sql.RowFactory.create(batch.get(i).getString(0), boxed(v[i]), null));
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(job + " " + model + ": " + e.getMessage(), e);
+    } catch (RuntimeException | OutOfMemoryError batchFailure) {
+      out.clear();
+    }
+    for (Row r : batch) {
+      String id = r.getString(0);
+      try {
+        out.add(org.apache.spark.sql.RowFactory.create(id, boxed(step.apply(List.of(r))[0]), null));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(job + " " + model + ": " + e.getMessage(), e);
+      } catch (RuntimeException | OutOfMemoryError e) {
+        System.err.println(job + ": row " + id + " failed: " + error(e));
+        out.add(org.apache.spark.sql.RowFactory.create(id, null, error(e)));
+      }
+    }
+    return out;
+  }
+
+  /** A float[] as Spark's array<float> value. */
+  static Float[] boxed(float[] v) {
+    Float[] b = new Float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      b[i] = v[i];
+    }
+    return b;
+  }
+
   /** {@code ExceptionClass: message}, as the jobs' error column holds it. */
   static String error(Throwable t) {
     return t.getClass().getSimpleName() + ": " + t.getMessage();
