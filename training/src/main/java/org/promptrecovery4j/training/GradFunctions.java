@@ -19,6 +19,12 @@ public final class GradFunctions {
     if (sd.hasGradientFunction()) {
       return;
     }
+    sd.getOps().values().stream().filter(o -> o.getOp() instanceof org.promptrecovery4j.models.nn.JvmOps.Op).findFirst()
+        .ifPresent(o -> {
+          throw new IllegalArgumentException("the graph cannot be differentiated: its op " + o.getName() + " ("
+              + o.getOp().opName() + ") is computed in Java, outside SameDiff's gradient machinery; build the model"
+              + " for training (DecoderOptions.withDifferentiable(true); encoders: float32 linears)");
+        });
     synchronized (System.class) {
       java.io.PrintStream out = System.out;
       System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));

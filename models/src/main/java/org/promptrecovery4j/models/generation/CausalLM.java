@@ -291,9 +291,20 @@ public abstract class CausalLM implements ForwardModel {
     SDVariable values = sd.concat("present_value_" + layer, 2, pastValue[layer], v);
     presentKey[layer] = keys.name();
     presentValue[layer] = values.name();
-    SDVariable scores = sd.mmul(q, keys, false, true, false).mul(1.0 / Math.sqrt(hd)).add(attnBias);
-    SDVariable context = sd.mmul(sd.nn.softmax(scores, 3), values); // [B, KV, G·S, hd]
+    SDVariable scores = attentionProduct(q, keys, true).mul(1.0 / Math.sqrt(hd)).add(attnBias);
+    SDVariable context = attentionProduct(sd.nn.softmax(scores, 3), values, false); // [B, KV, G·S, hd]
     return context.reshape(shapeOf(batchDim, kv, g, seqDim, hd)).permute(0, 3, 1, 2, 4).reshape(-1, h * hd);
+  }
+
+  /**
+   * The batched product of attention, {@code a b} or {@code a bᵀ} per (row, KV head): one oneDNN 3.3 call where it
+   * runs ({@link org.promptrecovery4j.models.nn.OneDnnMatmulOp}) and the graph is not for training, else ND4J's
+   * {@code mmul} (a BLAS call per head).
+   */
+  private SDVariable attentionProduct(SDVariable a, SDVariable b, boolean transposeB) {
+    return !weights.options().differentiable() && org.promptrecovery4j.models.nn.OneDnn.loaded()
+        ? org.promptrecovery4j.models.nn.OneDnnMatmulOp.apply(a, b, transposeB)
+        : sd.mmul(a, b, false, transposeB, false);
   }
 
   /** {@code x·cos + (x R)·sin} on [N, heads, headDim]. */

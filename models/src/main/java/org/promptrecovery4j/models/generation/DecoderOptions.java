@@ -12,9 +12,14 @@ import org.promptrecovery4j.models.nn.LinearAdapter;
  * @param adapters an adapter (e.g. LoRA) for a linear layer by its HF name ({@code
  *     model.layers.0.self_attn.q_proj}), or null; the graph is built with them
  * @param trainable HF parameter names bound as trainable variables instead of constants
+ * @param differentiable whether the graph will be differentiated (training): then every op is one of ND4J's (its
+ *     gradient function is built by cloning the graph through FlatBuffers, which knows only ND4J's ops), and the
+ *     ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}: oneDNN 3.3 attention products and
+ *     packed bf16 products) are left out. Set by {@link #withTrainable} and by trainable LoRA adapters.
  */
 public record DecoderOptions(
-    WeightStorage storage, Function<String, LinearAdapter> adapters, Predicate<String> trainable) {
+    WeightStorage storage, Function<String, LinearAdapter> adapters, Predicate<String> trainable,
+    boolean differentiable) {
 
   public enum WeightStorage {
     /** Every weight upcast to float32 at load: fastest compute. */
@@ -30,18 +35,23 @@ public record DecoderOptions(
   }
 
   public static DecoderOptions defaults() {
-    return new DecoderOptions(WeightStorage.FLOAT32, name -> null, name -> false);
+    return new DecoderOptions(WeightStorage.FLOAT32, name -> null, name -> false, false);
   }
 
   public DecoderOptions withStorage(WeightStorage s) {
-    return new DecoderOptions(s, adapters, trainable);
+    return new DecoderOptions(s, adapters, trainable, differentiable);
   }
 
   public DecoderOptions withAdapters(Function<String, LinearAdapter> a) {
-    return new DecoderOptions(storage, a, trainable);
+    return new DecoderOptions(storage, a, trainable, differentiable);
   }
 
   public DecoderOptions withTrainable(Predicate<String> t) {
-    return new DecoderOptions(storage, adapters, t);
+    return new DecoderOptions(storage, adapters, t, true);
+  }
+
+  /** These options for a graph that will (or will not) be differentiated. */
+  public DecoderOptions withDifferentiable(boolean d) {
+    return new DecoderOptions(storage, adapters, trainable, d);
   }
 }

@@ -9,6 +9,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
+import org.promptrecovery4j.models.nn.OneDnn;
+import org.promptrecovery4j.models.nn.PackedLinearOp;
 import org.promptrecovery4j.weights.DType;
 import org.promptrecovery4j.weights.ModelFormatException;
 import org.promptrecovery4j.weights.TensorInfo;
@@ -25,7 +27,9 @@ import org.promptrecovery4j.weights.WeightSource;
  * and embedding tables (gathered by row) keep HF's layout. Storage ({@link WeightStorage}): FLOAT32
  * upcasts everything; AS_STORED copies bf16/f16 bytes into native 2-byte arrays (ND4J's BF16
  * {@code createBuffer} is broken, so the bytes are copied directly) and casts them to float where used;
- * BF16 holds every matrix in bf16 and multiplies in bf16.
+ * BF16 holds every matrix in bf16 and multiplies in bf16: where oneDNN 3.3 is usable ({@link OneDnn}) each frozen
+ * {@code [in, out]} matrix is packed at load into its blocked layout and multiplied by {@link PackedLinearOp}
+ * (the packed bytes replace the plain ones: no second copy), otherwise by ND4J's bf16 {@code mmul}.
  */
 public final class DecoderWeights {
 
@@ -37,6 +41,8 @@ public final class DecoderWeights {
   private boolean castsPerUse;
   /** Names of the matrices held transposed, {@code [in, out]}. */
   private final java.util.Set<String> inOut = new java.util.HashSet<>();
+  /** The bf16 matrices packed for oneDNN 3.3 ({@link OneDnn}): bound as their packed bytes, multiplied by {@link PackedLinearOp}. */
+  private final java.util.Map<String, OneDnn.PackedWeight> packed = new java.util.HashMap<>();
 
   public DecoderWeights(SameDiff sd, WeightSource source, DecoderOptions options) {
     this.sd = sd;
@@ -121,6 +127,13 @@ public final class DecoderWeights {
     if (transpose) {
       inOut.add(name);
     }
+    if (transpose && stored.dataType() == DataType.BFLOAT16 && options.storage() == WeightStorage.BF16
+        && !options.differentiable() && OneDnn.available()) {
+      OneDnn.PackedWeight p = OneDnn.pack(stored);
+      stored.close();
+      packed.put(name, p);
+      stored = p.array();
+    }
     storedBytes += stored.length() * stored.dataType().width();
     return bind(name, stored);
   }
@@ -134,6 +147,10 @@ public final class DecoderWeights {
   public SDVariable product(SDVariable x, SDVariable weight) {
     SameDiff g = x.getSameDiff();
     boolean transposeW = !inOut.contains(weight.name());
+    OneDnn.PackedWeight p = packed.get(weight.name());
+    if (p != null) {
+      return PackedLinearOp.apply(x, weight, p);
+    }
     if (weight.dataType() == DataType.BFLOAT16 && options.storage() == WeightStorage.BF16) {
       return g.mmul(x.castTo(DataType.BFLOAT16), weight, false, transposeW, false).castTo(DataType.FLOAT);
     }

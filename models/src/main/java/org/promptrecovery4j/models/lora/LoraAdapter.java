@@ -239,7 +239,8 @@ public final class LoraAdapter {
 
   /** {@code options} with this adapter on its modules (the graph is built with them). */
   public DecoderOptions applyTo(DecoderOptions options) {
-    return options.withAdapters(this::adapterFor);
+    DecoderOptions o = options.withAdapters(this::adapterFor);
+    return trainable ? o.withDifferentiable(true) : o;
   }
 
   /** The hook's adapter for a linear layer, or null when this adapter does not target it. */

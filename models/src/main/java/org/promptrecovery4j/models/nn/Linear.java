@@ -18,7 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>A bf16 weight ({@link LinearPrecision#BF16}) is multiplied in bf16: the [N, in] input is cast to bf16, the
  * GEMM (oneDNN: float32 accumulation, bf16 result) is cast back to float32, then the float32 bias and the adapters
- * (on the float32 input) are added as for a float32 weight.
+ * (on the float32 input) are added as for a float32 weight. Where oneDNN 3.3 is usable the weight is packed at
+ * load and the three steps are one {@link PackedLinearOp}, with the same roundings.
  */
 public final class Linear {
 
@@ -29,6 +30,7 @@ public final class Linear {
   private final long outFeatures;
   private final List<LinearAdapter> adapters = new ArrayList<>();
   private ModuleOutputs outputs;
+  private OneDnn.PackedWeight packed;
 
   public Linear(String name, SDVariable weightT, SDVariable bias, long inFeatures, long outFeatures) {
     this.name = name;
@@ -41,10 +43,12 @@ public final class Linear {
   /** Binds HF weights {@code <prefix>.weight} [out, in] and, if {@code withBias}, {@code <prefix>.bias}. */
   public static Linear load(ParameterBinder p, String prefix, boolean withBias) {
     SDVariable w = p.linearWeight(prefix + ".weight");
-    long[] shape = w.getShape();
+    OneDnn.PackedWeight packed = p.packed(prefix + ".weight");
+    long[] shape = packed != null ? new long[] {packed.k(), packed.n()} : w.getShape();
     SDVariable b = withBias ? p.parameter(prefix + ".bias") : null;
     Linear linear = new Linear(prefix, w, b, shape[0], shape[1]);
     linear.outputs = p.outputs();
+    linear.packed = packed;
     return linear;
   }
 
@@ -60,8 +64,14 @@ public final class Linear {
     return outFeatures;
   }
 
+  /** The weight as bound: {@code [in, out]}, or, when {@link #packed()} is not null, its packed bytes (1-D bf16). */
   public SDVariable weightT() {
     return weightT;
+  }
+
+  /** The weight's oneDNN 3.3 packing ({@link OneDnn}), or null: held plainly. */
+  public OneDnn.PackedWeight packed() {
+    return packed;
   }
 
   public void addAdapter(LinearAdapter adapter) {
@@ -72,8 +82,8 @@ public final class Linear {
   public SDVariable forward(SDVariable x, int rank) {
     SameDiff sd = x.getSameDiff();
     SDVariable x2d = rank == 2 ? x : x.reshape(-1, inFeatures);
-    SDVariable y = weightT.dataType() == DataType.BFLOAT16
-        ? sd.mmul(x2d.castTo(DataType.BFLOAT16), weightT).castTo(DataType.FLOAT)
+    SDVariable y = packed != null ? PackedLinearOp.apply(x2d, weightT, packed)
+        : weightT.dataType() == DataType.BFLOAT16 ? sd.mmul(x2d.castTo(DataType.BFLOAT16), weightT).castTo(DataType.FLOAT)
         : sd.mmul(x2d, weightT);
     if (bias != null) {
       y = y.add(bias);

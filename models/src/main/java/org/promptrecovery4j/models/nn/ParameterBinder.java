@@ -16,8 +16,8 @@ import org.promptrecovery4j.weights.WeightSource;
  * trainable ones (chosen by a name predicate) as variables. Each tensor is loaded once.
  *
  * <p>With {@link LinearPrecision#BF16}, frozen linear weights ({@link #linearWeight}) are held in bf16 instead,
- * rounded to nearest even from the checkpoint's values, and {@link Linear} multiplies by them in bf16; every other
- * tensor, and every trainable one, stays float32.
+ * rounded to nearest even from the checkpoint's values, and {@link Linear} multiplies by them in bf16 (packed for
+ * oneDNN 3.3 where it is usable, {@link #packed}); every other tensor, and every trainable one, stays float32.
  *
  * <p>A name missing from the checkpoint is an error naming the tensor and the checkpoint; names may
  * be tried with and without a prefix (e.g. {@code deberta.}) through {@link #resolve}. Loading shows a
@@ -31,6 +31,7 @@ public final class ParameterBinder implements AutoCloseable {
   private final LinearPrecision precision;
   private final Map<String, SDVariable> bound = new LinkedHashMap<>();
   private final java.util.Set<String> transposed = new java.util.LinkedHashSet<>();
+  private final Map<String, OneDnn.PackedWeight> packed = new java.util.HashMap<>();
   private final Progress progress;
   private ModuleOutputs outputs = new ModuleOutputs("");
 
@@ -148,9 +149,23 @@ public final class ParameterBinder implements AutoCloseable {
         INDArray b = t.castTo(DataType.BFLOAT16); // round to nearest even
         t.close();
         t = b;
+        if (OneDnn.available()) {
+          OneDnn.PackedWeight packed = OneDnn.pack(b);
+          b.close();
+          this.packed.put(n, packed);
+          t = packed.array();
+        }
       }
       return bind(n, t);
     });
+  }
+
+  /**
+   * The oneDNN 3.3 packing of frozen bf16 linear weight {@code name} ({@link OneDnn}: bound as its packed bytes, a 1-D
+   * array, and multiplied by {@link PackedLinearOp}), or null when it is held as a plain {@code [in, out]} matrix.
+   */
+  public OneDnn.PackedWeight packed(String name) {
+    return packed.get(name);
   }
 
   /** Whether {@code name} was bound by {@link #linearWeight}, i.e. is held transposed ({@code [in, out]}). */

@@ -1,0 +1,81 @@
+package org.promptrecovery4j.models.nn;
+
+import java.lang.reflect.Field;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Graph ops computed in Java ({@link PackedLinearOp}, {@link OneDnnMatmulOp}): SameDiff M2.1 runs every op in
+ * libnd4j and has no hook for an op implemented elsewhere, so {@link #install()} replaces ND4J's CPU op executioner
+ * by a subclass that runs the ops implementing {@link Op} itself and hands every other op to ND4J unchanged.
+ */
+public final class JvmOps {
+
+  /** An op whose outputs are computed in Java from its inputs; SameDiff has allocated {@code outputs}. */
+  public interface Op {
+    void compute(INDArray[] inputs, INDArray[] outputs);
+  }
+
+  private JvmOps() {}
+
+  /**
+   * Puts {@link Executioner} in place of ND4J's CPU executioner (once); false if the backend is not ND4J's CPU
+   * one (CUDA), whose executioner is left alone.
+   */
+  static synchronized boolean install() throws ReflectiveOperationException {
+    Object current = Nd4j.getExecutioner();
+    if (current instanceof Executioner) {
+      return true;
+    }
+    if (current.getClass() != NativeOpExecutioner.class) {
+      return false;
+    }
+    Field f = Nd4j.class.getDeclaredField("OP_EXECUTIONER_INSTANCE");
+    f.setAccessible(true);
+    Executioner replacement = new Executioner();
+    replacement.setProfilingMode(((NativeOpExecutioner) current).getProfilingMode());
+    f.set(null, replacement);
+    return true;
+  }
+
+  /** ND4J's CPU executioner, except that it runs {@link Op}s in Java. */
+  static final class Executioner extends NativeOpExecutioner {
+    @Override
+    public INDArray[] exec(CustomOp op, OpContext context) {
+      if (op instanceof Op j) {
+        INDArray[] in = context.getInputArrays().toArray(INDArray[]::new);
+        INDArray[] out = context.getOutputArrays().toArray(INDArray[]::new);
+        j.compute(in, out);
+        return out;
+      }
+      return super.exec(op, context);
+    }
+
+    @Override
+    public INDArray[] exec(CustomOp op) {
+      if (op instanceof Op j) {
+        if (op.outputArguments().isEmpty()) {
+          for (var shape : op.calculateOutputShape()) {
+            op.addOutputArgument(Nd4j.createUninitialized(shape.dataType(), shape.getShape(), 'c'));
+          }
+        }
+        INDArray[] out = op.outputArguments().toArray(INDArray[]::new);
+        j.compute(op.inputArguments().toArray(INDArray[]::new), out);
+        return out;
+      }
+      return super.exec(op);
+    }
+  }
+
+  static void checkFloat(String op, INDArray... arrays) {
+    for (INDArray a : arrays) {
+      if (a.dataType() != DataType.FLOAT) {
+        throw new IllegalArgumentException(op + ": float32 inputs only, got " + a.dataType());
+      }
+    }
+  }
+}

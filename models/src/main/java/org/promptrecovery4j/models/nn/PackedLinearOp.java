@@ -1,0 +1,72 @@
+package org.promptrecovery4j.models.nn;
+
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.api.shape.LongShapeDescriptor;
+
+/**
+ * A graph op computed in Java: {@code y [M, N] = bf16(bf16(x) W)} for float32 {@code x [M, K]} and a weight packed
+ * by {@link OneDnn#pack} (its array is the op's second input, so the graph holds it). Inference only: it has no
+ * gradient, and the models use it only for frozen bf16 weights ({@code --compute bf16}).
+ * Computed in Java ({@link JvmOps}).
+ */
+public final class PackedLinearOp extends DynamicCustomOp implements JvmOps.Op {
+
+  private OneDnn.PackedWeight weight;
+
+  /** For ND4J's reflection only. */
+  public PackedLinearOp() {}
+
+  private PackedLinearOp(SameDiff sd, SDVariable x, SDVariable packed, OneDnn.PackedWeight weight) {
+    super(sd, new SDVariable[] {x, packed});
+    this.weight = weight;
+  }
+
+  /** {@code x [M, K]} (float32) times the packed weight bound as {@code packed}: {@code [M, N]} float32. */
+  public static SDVariable apply(SDVariable x, SDVariable packed, OneDnn.PackedWeight weight) {
+    return new PackedLinearOp(x.getSameDiff(), x, packed, weight).outputVariable();
+  }
+
+  @Override
+  public String opName() {
+    return "pr4j_packed_bf16_linear";
+  }
+
+  @Override
+  public int getNumOutputs() {
+    return 1;
+  }
+
+  @Override
+  public List<DataType> calculateOutputDataTypes(List<DataType> inputs) {
+    return List.of(DataType.FLOAT);
+  }
+
+  @Override
+  public List<LongShapeDescriptor> calculateOutputShape(OpContext oc) {
+    return List.of(outputShape(oc.getInputArray(0)));
+  }
+
+  @Override
+  public List<LongShapeDescriptor> calculateOutputShape() {
+    return List.of(outputShape(inputArguments().get(0)));
+  }
+
+  private LongShapeDescriptor outputShape(INDArray x) {
+    if (x.rank() != 2 || x.size(1) != weight.k()) {
+      throw new IllegalArgumentException(getOwnName() + ": input " + java.util.Arrays.toString(x.shape())
+          + " does not fit a [" + weight.k() + ", " + weight.n() + "] weight");
+    }
+    return LongShapeDescriptor.fromShape(new long[] {x.size(0), weight.n()}, DataType.FLOAT);
+  }
+
+  @Override
+  public void compute(INDArray[] inputs, INDArray[] outputs) {
+    OneDnn.multiply(inputs[0], weight, outputs[0]);
+  }
+}

@@ -1,0 +1,53 @@
+package org.promptrecovery4j.models.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.promptrecovery4j.models.Models;
+import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
+import org.promptrecovery4j.models.nn.OneDnn;
+import org.promptrecovery4j.models.nn.PackedLinearOp;
+
+/** bf16 compute with the oneDNN 3.3 packed products ({@link OneDnn}) against ND4J's bf16 mmul, on a whole decoder. */
+class PackedBf16DecoderTest {
+
+  /**
+   * A bf16-compute decoder with the packed path against the same decoder on ND4J's bf16 mmul (the property off): the
+   * same roundings, so logits agree to far below one bf16 step of the products, and both are used (the op is in
+   * the graph only with the path on).
+   */
+  @Test
+  void decoderLogitsEqualNd4jsBf16Path() throws Exception {
+    Assumptions.assumeTrue(OneDnn.available(), "oneDNN 3.3 bf16 path not usable here: " + OneDnn.unusableReason());
+    String fixture = "tiny-mistral-gqa2";
+    Map<String, Object> in = DecoderFixtures.inputs(fixture);
+    INDArray ids = (INDArray) in.get("input_ids");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    INDArray fast;
+    INDArray plain;
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(WeightStorage.BF16))) {
+      assertThat(packedOps(model.graph())).isEqualTo(2 * 4 + 2); // per layer qkv, o, gate/up, down; lm_head for logits and last_logits
+      fast = (INDArray) model.forward(ids, mask).get("logits");
+    }
+    System.setProperty(OneDnn.PROPERTY, "false");
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(WeightStorage.BF16))) {
+      assertThat(packedOps(model.graph())).isZero();
+      plain = (INDArray) model.forward(ids, mask).get("logits");
+    } finally {
+      System.clearProperty(OneDnn.PROPERTY);
+    }
+    double diff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(fast, plain, mask);
+    double scale = Transforms.abs(plain, true).maxNumber().doubleValue();
+    System.out.printf("%s bf16 logits, oneDNN 3.3 packed vs ND4J mmul: max |diff| %.5f (logits up to %.2f)%n", fixture, diff, scale);
+    assertThat(diff).isLessThanOrEqualTo(scale / 256);
+  }
+
+  private static long packedOps(SameDiff sd) {
+    return sd.getOps().values().stream().filter(o -> o.getOp() instanceof PackedLinearOp).count();
+  }
+}
