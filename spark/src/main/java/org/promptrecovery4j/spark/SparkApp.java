@@ -51,24 +51,24 @@ public final class SparkApp {
 
   /** What a job does once its rows are read: runs the library job and writes {@code output}. */
   interface Job {
-    String name();
+    /** The job's name: its record's, in lower case. */
+    default String name() {
+      return getClass().getSimpleName().toLowerCase(Locale.ROOT);
+    }
 
     /** The columns the input must have (checked when it is read, naming the file). */
     List<String> columns();
 
     /** Whether the output is Parquet with an error column (else predict's CSV). */
-    boolean parquet();
+    default boolean parquet() {
+      return true;
+    }
 
     void run(Dataset<Row> rows, String output, PrintStream log) throws IOException;
   }
 
   /** {@code predict}: {@link SparkPredict}, and optionally one Kaggle submission on the driver. */
   record Predict(String config, SparkPredict.Format format, Path submission) implements Job {
-    @Override
-    public String name() {
-      return "predict";
-    }
-
     @Override
     public List<String> columns() {
       return KaggleCsv.REQUIRED;
@@ -95,18 +95,8 @@ public final class SparkApp {
   /** {@code embed}: {@link SparkEmbed}. */
   record Embed(SparkEmbed.Settings settings) implements Job {
     @Override
-    public String name() {
-      return "embed";
-    }
-
-    @Override
     public List<String> columns() {
       return List.of(SparkEmbed.ID, settings.column());
-    }
-
-    @Override
-    public boolean parquet() {
-      return true;
     }
 
     @Override
@@ -118,18 +108,8 @@ public final class SparkApp {
   /** {@code features}: {@link SparkFeatures}. */
   record Features(SparkFeatures.Settings settings) implements Job {
     @Override
-    public String name() {
-      return "features";
-    }
-
-    @Override
     public List<String> columns() {
       return List.of(SparkFeatures.ID, settings.originalColumn(), settings.rewrittenColumn());
-    }
-
-    @Override
-    public boolean parquet() {
-      return true;
     }
 
     @Override
@@ -141,18 +121,8 @@ public final class SparkApp {
   /** {@code rewrite}: {@link SparkRewrite}. */
   record Rewrite(SparkRewrite.Settings settings) implements Job {
     @Override
-    public String name() {
-      return "rewrite";
-    }
-
-    @Override
     public List<String> columns() {
       return SparkRewrite.REQUIRED;
-    }
-
-    @Override
-    public boolean parquet() {
-      return true;
     }
 
     @Override
