@@ -112,7 +112,7 @@ class SparkFilesTest {
         .hasMessageContaining("IllegalArgumentException: sparkfiles:absent/sentence-t5-tiny-text: " + root
             + "/absent/sentence-t5-tiny-text does not exist: no archive or file \"absent\" was distributed to this JVM"
             + " (spark-submit --archives FILE#absent or --files, SparkContext.addArchive(\"FILE#absent\"); here: ")
-        .hasMessageContaining("models");
+        .hasMessageContaining("here: models in " + root + ")");
     // on the executor: the archive is there, the folder is not
     assertThatThrownBy(() -> SparkFeatures.features(rows, SparkFeatures.Settings.of("sparkfiles:models/deberta-large"))
         .collectAsList()).hasMessageContaining("IllegalArgumentException: sparkfiles:models/deberta-large: " + root
