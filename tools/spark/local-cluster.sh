@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# A Spark 4.0.1 standalone cluster on this machine (a master and N workers, 1 core each), the predict application
-# submitted to it, its summary printed, the cluster stopped. Spark's jars are the ones Maven resolved
+# A Spark 4.0.1 standalone cluster on this machine (a master and N workers, 1 core each), one of the jobs (SparkApp:
+# predict by default) submitted to it, its summary printed, the cluster stopped. Spark's jars are the ones Maven resolved
 # (tools/spark/spark-dist.pom.xml, offline), laid out as a distribution's jars/ folder in a temporary SPARK_HOME.
 #
 #   mvn -B -ntp -o -Pspark-jar -pl spark -am -DskipTests package        # builds spark/target/prompt-recovery-spark.jar
-#   tools/spark/local-cluster.sh [--workers N] [--executor-memory 2g] [--overhead 2g] \
-#       --input ROWS.csv --config recovery.json|tiny [--partitions P] [--format csv|parquet] [--submission FILE.csv]
+#   tools/spark/local-cluster.sh [--workers N] [--executor-memory 2g] [--overhead 2g] [--archives FILE#NAME] \
+#       --input ROWS.csv --config recovery.json|tiny|tiny-archive [--partitions P] [--format csv|parquet] [--submission FILE.csv]
+#   tools/spark/local-cluster.sh [...] --job embed|features|rewrite --input ROWS.csv --model DIR|sparkfiles:NAME/DIR [...]
 #
-# --config tiny: a fast config of the repository's tiny random-weight fixtures (tools/spark/TinyConfig.java).
+# --config tiny: a fast config of the repository's tiny random-weight fixtures (tools/spark/TinyConfig.java);
+# tiny-archive: the same, its model folders copied beside it, packed as models.tar.gz, shipped with --archives
+# models.tar.gz#models and read as sparkfiles:models/recovery.json (Spark's file distribution, not a shared path).
+# --archives is spark-submit's; job options (--model, --batch-size, --max-length, --max-new-tokens, --compute,
+# --column) go to the application.
 # --output defaults to a folder in the run's temporary directory. Logs (master, workers, executors, driver) stay under
 # that directory (printed); the copies of the application jar are removed at exit. Every process started here is
 # stopped at exit (trap), by its id.
@@ -21,6 +26,8 @@ OVERHEAD=2g        # ND4J's native memory; standalone does not enforce it, YARN/
 MAXPHYS=4g         # JavaCPP's cap on heap + native per executor: EXEC_MEM + OVERHEAD
 CONFIG=""
 OUTPUT=""
+JOB=predict
+ARCHIVES=""
 APP_ARGS=()
 
 while [[ $# -gt 0 ]]; do
@@ -31,12 +38,15 @@ while [[ $# -gt 0 ]]; do
     --maxphysicalbytes) MAXPHYS="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
     --output) OUTPUT="$2"; shift 2 ;;
-    --input|--partitions|--format|--submission) APP_ARGS+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --job) JOB="$2"; shift 2 ;;
+    --archives) ARCHIVES="$2"; shift 2 ;;
+    --input|--partitions|--format|--submission|--model|--batch-size|--max-length|--max-new-tokens|--compute|--column)
+      APP_ARGS+=("$1" "$2"); shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "local-cluster.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ -n "$CONFIG" ]] || { echo "local-cluster.sh: --config is required (a recovery.json, or tiny)" >&2; exit 2; }
+[[ "$JOB" != predict || -n "$CONFIG" ]] || { echo "local-cluster.sh: --config is required (a recovery.json, tiny or tiny-archive)" >&2; exit 2; }
 [[ -f "$JAR" ]] || { echo "local-cluster.sh: $JAR is missing; build it: mvn -B -ntp -o -Pspark-jar -pl spark -am -DskipTests package" >&2; exit 2; }
 
 RUN="$(mktemp -d /tmp/pr4j-spark-cluster-XXXXXX)"
@@ -89,7 +99,17 @@ if [[ "$CONFIG" == tiny ]]; then
     "$ROOT/fixtures" "$RUN/tiny" >"$LOGS/tiny-config.log" 2>&1 \
     || { echo "local-cluster.sh: making the tiny config failed (see $LOGS/tiny-config.log)" >&2; exit 1; }
   CONFIG="$RUN/tiny/recovery.json"
+elif [[ "$CONFIG" == tiny-archive ]]; then
+  java -cp "$JAR:$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "$ROOT/tools/spark/TinyConfig.java" \
+    "$ROOT/fixtures" "$RUN/tiny-models" --copy >"$LOGS/tiny-config.log" 2>&1 \
+    || { echo "local-cluster.sh: making the tiny config failed (see $LOGS/tiny-config.log)" >&2; exit 1; }
+  tar -czf "$RUN/models.tar.gz" -C "$RUN/tiny-models" .
+  ARCHIVES="$RUN/models.tar.gz#models"
+  CONFIG="sparkfiles:models/recovery.json"
 fi
+[[ -z "$CONFIG" ]] || APP_ARGS+=(--config "$CONFIG")
+SUBMIT_ARGS=()
+[[ -z "$ARCHIVES" ]] || SUBMIT_ARGS+=(--archives "$ARCHIVES")
 [[ -n "$OUTPUT" ]] || OUTPUT="$RUN/output"
 
 MPORT="$(free_port)"
@@ -109,12 +129,12 @@ echo "local-cluster.sh: $MASTER with $WORKERS workers (1 core, $EXEC_MEM each); 
 # the driver runs here (client mode); executors: 1 core = 1 task = 1 ND4J thread, native memory capped
 set +e
 java -cp "$CP" -Xmx1g $OPENS org.apache.spark.deploy.SparkSubmit \
-  --master "$MASTER" --deploy-mode client --class org.promptrecovery4j.spark.SparkPredictApp \
+  --master "$MASTER" --deploy-mode client --class org.promptrecovery4j.spark.SparkApp "${SUBMIT_ARGS[@]}" \
   --conf spark.driver.host=127.0.0.1 --conf spark.ui.enabled=false \
   --conf spark.executor.memory="$EXEC_MEM" --conf spark.executor.memoryOverhead="$OVERHEAD" \
   --conf spark.executor.cores=1 --conf spark.task.cpus=1 --conf spark.executorEnv.OMP_NUM_THREADS=1 \
   --conf "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.maxphysicalbytes=$MAXPHYS -Dorg.bytedeco.javacpp.maxbytes=0 -Xss4m -Dorg.bytedeco.openblas.load=openblas" \
-  "$JAR" --config "$CONFIG" --output "$OUTPUT" "${APP_ARGS[@]}" >"$LOGS/driver.log" 2>&1
+  "$JAR" "$JOB" --output "$OUTPUT" "${APP_ARGS[@]}" >"$LOGS/driver.log" 2>&1
 RC=$?
 set -e
 if [[ $RC -ne 0 ]]; then
@@ -122,5 +142,5 @@ if [[ $RC -ne 0 ]]; then
   tail -n 30 "$LOGS/driver.log" >&2
   exit $RC
 fi
-grep 'spark predict:' "$LOGS/driver.log" || true
+grep "spark $JOB:" "$LOGS/driver.log" || true
 echo "local-cluster.sh: output in $OUTPUT" >&2

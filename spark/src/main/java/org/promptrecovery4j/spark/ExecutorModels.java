@@ -31,10 +31,13 @@ final class ExecutorModels {
   /** A loaded model, and the lock tasks of this JVM take turns with. */
   record Loaded<T>(T model, Object lock) {}
 
-  /** A config as it travels to executors: its JSON, the folder its relative paths resolve against, its name. */
+  /**
+   * A config as it travels to executors: its JSON, the folder its relative paths resolve against (a shared path, or a
+   * {@code sparkfiles:} one when the config was read from a distributed archive: {@link ModelPaths}), its name.
+   */
   record ConfigSpec(String json, String baseDir, String source) implements Serializable {
     static ConfigSpec of(RecoveryConfig c) {
-      return new ConfigSpec(c.canonical(), c.baseDir().toAbsolutePath().normalize().toString(), c.source());
+      return new ConfigSpec(c.canonical(), ModelPaths.forExecutors(c.baseDir().toString()), c.source());
     }
 
     String key() {
@@ -43,7 +46,7 @@ final class ExecutorModels {
 
     /** The config read again where it runs (paths are checked on this machine: a missing one is an error naming it). */
     RecoveryConfig read() {
-      return RecoveryConfig.parse(json, Path.of(baseDir), source);
+      return RecoveryConfig.parse(json, ModelPaths.resolve(baseDir), source);
     }
   }
 

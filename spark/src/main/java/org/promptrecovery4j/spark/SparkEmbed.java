@@ -70,8 +70,9 @@ public final class SparkEmbed {
   private SparkEmbed() {}
 
   /**
-   * The embeddings of {@code rows} (lazy). A model folder must exist at the same absolute path on every executor (a
-   * relative one is made absolute here, on the driver); a built-in name is resolved on each executor.
+   * The embeddings of {@code rows} (lazy). A model folder is a shared path (the same absolute path on every executor;
+   * a relative one is made absolute here, on the driver) or a {@code sparkfiles:} path inside a distributed archive
+   * ({@link ModelPaths}); a built-in name is resolved on each executor.
    */
   public static Dataset<Row> embed(Dataset<Row> rows, Settings settings) {
     List<String> columns = Arrays.asList(rows.columns());
@@ -82,7 +83,7 @@ public final class SparkEmbed {
       }
     }
     String model = BuiltinModels.isBuiltin(settings.model()) && !Files.exists(Path.of(settings.model()))
-        ? settings.model() : Path.of(settings.model()).toAbsolutePath().normalize().toString();
+        ? settings.model() : ModelPaths.forExecutors(settings.model());
     Settings s = new Settings(model, settings.batchSize(), settings.column(), settings.kaggleCompat());
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(settings.column()).cast("string"));
     SparkJobs.Counters counters = SparkJobs.Counters.register(rows, "embed");
@@ -101,7 +102,8 @@ public final class SparkEmbed {
   static ExecutorModels.Loaded<SentenceEmbedder> model(Settings s) {
     String key = "embed\n" + s.model() + "\n" + s.batchSize() + "\n" + s.kaggleCompat();
     return ExecutorModels.get(key, "embed " + s.model(),
-        () -> SentenceEmbedder.load(BuiltinModels.resolve(s.model()), s.batchSize(), s.kaggleCompat()));
+        () -> SentenceEmbedder.load(ModelPaths.isSparkFiles(s.model()) ? ModelPaths.resolve(s.model())
+            : BuiltinModels.resolve(s.model()), s.batchSize(), s.kaggleCompat()));
   }
 
   /** One partition: texts in, embeddings out, a batch at a time. */

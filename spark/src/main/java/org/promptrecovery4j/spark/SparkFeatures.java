@@ -54,7 +54,12 @@ public final class SparkFeatures {
 
     /** The CLI's defaults: batches of 8, 384 tokens, original_text / rewritten_text, float32. */
     public static Settings of(Path model) {
-      return new Settings(model.toAbsolutePath().normalize().toString(), 8, DebertaFeatures.DEFAULT_MAX_LENGTH,
+      return of(model.toString());
+    }
+
+    /** {@link #of(Path)} for a model path as text: a shared path or {@code sparkfiles:NAME/REST} ({@link ModelPaths}). */
+    public static Settings of(String model) {
+      return new Settings(model, 8, DebertaFeatures.DEFAULT_MAX_LENGTH,
           "original_text", "rewritten_text", LinearPrecision.FLOAT32);
     }
 
@@ -78,8 +83,9 @@ public final class SparkFeatures {
   private SparkFeatures() {}
 
   /**
-   * The features of {@code rows} (lazy). The model folder must exist at the same absolute path on every executor (a
-   * relative one is made absolute here, on the driver).
+   * The features of {@code rows} (lazy). The model folder is a shared path (the same absolute path on every executor; a
+   * relative one is made absolute here, on the driver) or a {@code sparkfiles:} path inside a distributed archive
+   * ({@link ModelPaths}).
    */
   public static Dataset<Row> features(Dataset<Row> rows, Settings settings) {
     List<String> columns = Arrays.asList(rows.columns());
@@ -89,7 +95,7 @@ public final class SparkFeatures {
             + String.join(", ", columns) + ")");
       }
     }
-    Settings s = new Settings(Path.of(settings.model()).toAbsolutePath().normalize().toString(), settings.batchSize(),
+    Settings s = new Settings(ModelPaths.forExecutors(settings.model()), settings.batchSize(),
         settings.maxLength(), settings.originalColumn(), settings.rewrittenColumn(), settings.compute());
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(s.originalColumn()).cast("string"),
         col(s.rewrittenColumn()).cast("string"));
@@ -109,7 +115,7 @@ public final class SparkFeatures {
   static ExecutorModels.Loaded<DebertaFeatures> model(Settings s) {
     String key = "features\n" + s.model() + "\n" + s.maxLength() + "\n" + s.compute();
     return ExecutorModels.get(key, "features " + s.model(),
-        () -> DebertaFeatures.open(Path.of(s.model()), s.maxLength(), s.compute()));
+        () -> DebertaFeatures.open(ModelPaths.resolve(s.model()), s.maxLength(), s.compute()));
   }
 
   /** One partition: rows in, features out, a batch at a time. */

@@ -1,9 +1,12 @@
 package org.promptrecovery4j.spark;
 
+import static org.apache.spark.sql.functions.col;
+
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -15,10 +18,12 @@ import java.util.function.Function;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * What the module's jobs share on top of {@link ExecutorModels}: each partition processed a batch at a time
+ * What the module's jobs share on top of {@link ExecutorModels}: reading rows with checked columns and ids
+ * ({@link #read}), each partition processed a batch at a time
  * ({@link Batches}), the rows-done / rows-failed accumulators every job counts in ({@link Counters}, named
  * {@code pr4j <job>: rows done} and {@code pr4j <job>: rows failed} in Spark's UI), and the summary line the write
  * helpers print ({@link #timed}).
@@ -32,6 +37,38 @@ final class SparkJobs {
   static final String FAIL_ONCE_PARTITION_PROPERTY = "pr4j.test.spark.failOncePartition";
 
   private SparkJobs() {}
+
+  /**
+   * Rows from a Parquet file or folder (a path ending in {@code .parquet}) or a CSV file or folder of CSVs with a
+   * header (Kaggle's quoting: fields in double quotes, quotes doubled, line breaks inside quotes), every column as
+   * text; {@code required} columns, ids present and each id once are checked, with errors naming the path.
+   */
+  static Dataset<Row> read(SparkSession spark, String path, List<String> required) {
+    Dataset<Row> d;
+    if (path.toLowerCase(Locale.ROOT).endsWith(".parquet")) {
+      d = spark.read().parquet(path);
+    } else {
+      d = spark.read().option("header", "true").option("multiLine", "true").option("quote", "\"")
+          .option("escape", "\"").option("mode", "FAILFAST").option("inferSchema", "false").csv(path);
+    }
+    List<String> columns = Arrays.asList(d.columns());
+    for (String c : required) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException(path + ": no column \"" + c + "\" (columns: " + String.join(", ", columns)
+            + "; needed: " + String.join(", ", required) + ")");
+      }
+    }
+    long blank = d.filter(col(SparkPredict.ID).isNull().or(org.apache.spark.sql.functions.trim(col(SparkPredict.ID)).equalTo(""))).count();
+    if (blank > 0) {
+      throw new IllegalArgumentException(path + ": " + blank + " rows have no id");
+    }
+    List<Row> twice = d.groupBy(col(SparkPredict.ID)).count().filter(col("count").gt(1)).limit(5).collectAsList();
+    if (!twice.isEmpty()) {
+      throw new IllegalArgumentException(path + ": ids that are not unique (first ones): "
+          + String.join(", ", twice.stream().map(r -> String.valueOf(r.get(0)) + " (" + r.getLong(1) + " rows)").toList()));
+    }
+    return d;
+  }
 
   /**
    * The accumulators of one job, made on the driver: rows answered and rows that failed (got the fallback, or an error

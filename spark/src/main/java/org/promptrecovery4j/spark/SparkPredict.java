@@ -59,7 +59,9 @@ public final class SparkPredict {
 
   /**
    * The prompts of {@code rows} with the recoverers of {@code config} (lazy, as any Dataset: the work runs when an
-   * action or a write asks for it). The config's paths must exist, at the same absolute paths, on every executor.
+   * action or a write asks for it). The config's paths must exist on every executor: shared paths (the same absolute
+   * path everywhere), or, for a config read from a distributed archive ({@link ModelPaths#readConfig}), its relative
+   * paths inside that archive.
    */
   public static Dataset<Row> predict(Dataset<Row> rows, RecoveryConfig config) {
     List<String> columns = Arrays.asList(rows.columns());
@@ -82,30 +84,7 @@ public final class SparkPredict {
    * as text. The required columns, ids present and each id once are checked here, with errors naming the path.
    */
   public static Dataset<Row> read(SparkSession spark, String path) {
-    Dataset<Row> d;
-    if (path.toLowerCase(Locale.ROOT).endsWith(".parquet")) {
-      d = spark.read().parquet(path);
-    } else {
-      d = spark.read().option("header", "true").option("multiLine", "true").option("quote", "\"")
-          .option("escape", "\"").option("mode", "FAILFAST").option("inferSchema", "false").csv(path);
-    }
-    List<String> columns = Arrays.asList(d.columns());
-    for (String c : KaggleCsv.REQUIRED) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException(path + ": no column \"" + c + "\" (columns: " + String.join(", ", columns)
-            + "; needed: " + String.join(", ", KaggleCsv.REQUIRED) + ")");
-      }
-    }
-    long blank = d.filter(col(ID).isNull().or(org.apache.spark.sql.functions.trim(col(ID)).equalTo(""))).count();
-    if (blank > 0) {
-      throw new IllegalArgumentException(path + ": " + blank + " rows have no id");
-    }
-    List<Row> twice = d.groupBy(col(ID)).count().filter(col("count").gt(1)).limit(5).collectAsList();
-    if (!twice.isEmpty()) {
-      throw new IllegalArgumentException(path + ": ids that are not unique (first ones): "
-          + String.join(", ", twice.stream().map(r -> String.valueOf(r.get(0)) + " (" + r.getLong(1) + " rows)").toList()));
-    }
-    return d;
+    return SparkJobs.read(spark, path, KaggleCsv.REQUIRED);
   }
 
   /**

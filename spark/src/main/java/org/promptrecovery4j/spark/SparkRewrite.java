@@ -62,7 +62,12 @@ public final class SparkRewrite {
 
     /** The CLI's defaults: 256 new tokens, batches of 8, float32. */
     public static Settings of(Path model) {
-      return new Settings(model.toAbsolutePath().normalize().toString(),
+      return of(model.toString());
+    }
+
+    /** {@link #of(Path)} for a model path as text: a shared path or {@code sparkfiles:NAME/REST} ({@link ModelPaths}). */
+    public static Settings of(String model) {
+      return new Settings(model,
           RewriteJob.Settings.DEFAULT_MAX_NEW_TOKENS, RewriteJob.Settings.DEFAULT_BATCH_SIZE, WeightStorage.FLOAT32);
     }
 
@@ -90,8 +95,9 @@ public final class SparkRewrite {
   private SparkRewrite() {}
 
   /**
-   * The rewrites of {@code rows} (lazy). The model folder must exist at the same absolute path on every executor (a
-   * relative one is made absolute here, on the driver).
+   * The rewrites of {@code rows} (lazy). The model folder is a shared path (the same absolute path on every executor; a
+   * relative one is made absolute here, on the driver) or a {@code sparkfiles:} path inside a distributed archive
+   * ({@link ModelPaths}).
    */
   public static Dataset<Row> rewrite(Dataset<Row> rows, Settings settings) {
     List<String> columns = Arrays.asList(rows.columns());
@@ -101,7 +107,7 @@ public final class SparkRewrite {
             + String.join(", ", columns) + "; needed: " + String.join(", ", REQUIRED) + ")");
       }
     }
-    Settings s = new Settings(Path.of(settings.model()).toAbsolutePath().normalize().toString(),
+    Settings s = new Settings(ModelPaths.forExecutors(settings.model()),
         settings.maxNewTokens(), settings.batchSize(), settings.compute());
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(KaggleCsv.ORIGINAL_TEXT).cast("string"),
         col(KaggleCsv.REWRITE_PROMPT).cast("string"));
@@ -121,13 +127,14 @@ public final class SparkRewrite {
   static ExecutorModels.Loaded<Rewriter> model(Settings s) {
     String key = "rewrite\n" + s.model() + "\n" + s.compute();
     return ExecutorModels.get(key, "rewrite " + s.model(), () -> {
-      PromptCodec codec = TokenizerCodecs.load(Path.of(s.model()));
+      Path dir = ModelPaths.resolve(s.model());
+      PromptCodec codec = TokenizerCodecs.load(dir);
       ChatTemplate template = codec.chatTemplate();
       if (template == null) {
         throw new IllegalArgumentException(s.model() + ": the tokenizer has no chat_template (tokenizer_config.json):"
             + " rewriting needs an instruct model");
       }
-      return new Rewriter(TextGenerator.load(Path.of(s.model()), codec, null, s.compute()), template);
+      return new Rewriter(TextGenerator.load(dir, codec, null, s.compute()), template);
     });
   }
 

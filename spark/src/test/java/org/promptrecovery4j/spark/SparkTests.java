@@ -35,6 +35,19 @@ final class SparkTests {
         .getOrCreate();
   }
 
+  /** {@code dir}'s files (recursively) as a zip archive {@code zip}, paths relative to {@code dir}. */
+  static Path zip(Path dir, Path zip) throws java.io.IOException {
+    try (var out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(zip));
+        var files = java.nio.file.Files.walk(dir)) {
+      for (Path f : files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+        out.putNextEntry(new java.util.zip.ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
+        java.nio.file.Files.copy(f, out);
+        out.closeEntry();
+      }
+    }
+    return zip;
+  }
+
   /** The single-machine job's answers (id → prompt), through PredictJob.run as the CLI runs it. */
   static Map<String, String> singleMachine(Path input, RecoveryConfig config, Path tmp) throws Exception {
     Path out = tmp.resolve("single-" + System.nanoTime() + ".csv");
