@@ -87,6 +87,13 @@ public final class OneDnn {
     return unusableReason;
   }
 
+  private static void requireLoaded() {
+    if (!loaded()) {
+      throw new IllegalStateException("oneDNN 3.3 is not usable here: " + (unusableReason.isEmpty()
+          ? "-D" + PROPERTY + "=false" : unusableReason));
+    }
+  }
+
   private static boolean probe() {
     try {
       if (!JvmOps.install()) {
@@ -122,6 +129,7 @@ public final class OneDnn {
    * matmul's blocked layout, in a new array (the caller closes {@code w} if it no longer needs it).
    */
   public static PackedWeight pack(INDArray w) {
+    requireLoaded();
     if (w.rank() != 2 || w.dataType() != DataType.BFLOAT16) {
       throw new IllegalArgumentException("oneDNN packing needs a rank-2 bf16 weight, got " + w.dataType() + " "
           + java.util.Arrays.toString(w.shape()));
@@ -152,11 +160,15 @@ public final class OneDnn {
 
   /** {@code out [M, N] = bf16(bf16(x) W)} for {@code x [M, K]}, both float32. */
   public static void multiply(INDArray x, PackedWeight w, INDArray out) {
+    requireLoaded();
     if (x.rank() != 2 || x.size(1) != w.k() || out.rank() != 2 || out.size(0) != x.size(0) || out.size(1) != w.n()
         || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT) {
       throw new IllegalArgumentException("packed bf16 product: x " + x.dataType() + java.util.Arrays.toString(x.shape())
           + " and out " + out.dataType() + java.util.Arrays.toString(out.shape()) + " do not fit a [" + w.k() + ", "
           + w.n() + "] weight");
+    }
+    if (x.size(0) == 0) {
+      return; // nothing to compute (oneDNN is never handed an empty tensor)
     }
     INDArray in = contiguous(x);
     boolean direct = isPlain(out);
@@ -182,6 +194,7 @@ public final class OneDnn {
    * same leading sizes. One oneDNN call for the whole batch (ND4J's batched mmul makes one BLAS call per matrix).
    */
   public static void matmul(INDArray a, INDArray b, boolean transposeB, INDArray out) {
+    requireLoaded();
     int r = a.rank();
     boolean fits = r >= 2 && b.rank() == r && out.rank() == r && a.dataType() == DataType.FLOAT
         && b.dataType() == DataType.FLOAT && out.dataType() == DataType.FLOAT;
@@ -196,6 +209,13 @@ public final class OneDnn {
       throw new IllegalArgumentException("batched matmul: a " + a.dataType() + java.util.Arrays.toString(a.shape())
           + ", b " + b.dataType() + java.util.Arrays.toString(b.shape()) + (transposeB ? " (transposed)" : "")
           + " and out " + out.dataType() + java.util.Arrays.toString(out.shape()) + " do not fit");
+    }
+    if (out.length() == 0) {
+      return;
+    }
+    if (k == 0) {
+      out.assign(0); // an empty sum
+      return;
     }
     INDArray x = contiguous(a);
     INDArray y = contiguous(b);

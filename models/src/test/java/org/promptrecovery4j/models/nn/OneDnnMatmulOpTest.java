@@ -54,6 +54,11 @@ class OneDnnMatmulOpTest {
     INDArray out = Nd4j.create(DataType.FLOAT, new long[] {2, 3, 4, 5}, 'f');
     OneDnn.matmul(a, b, false, out);
     assertThat(maxRel(out, Nd4j.matmul(a.dup(), b))).isLessThanOrEqualTo(1e-5);
+    // empty sizes never reach oneDNN
+    OneDnn.matmul(Nd4j.create(DataType.FLOAT, 2, 0, 6), Nd4j.rand(DataType.FLOAT, 2, 6, 3), false, Nd4j.create(DataType.FLOAT, 2, 0, 3));
+    INDArray zeroK = Nd4j.rand(DataType.FLOAT, 2, 4, 3);
+    OneDnn.matmul(Nd4j.create(DataType.FLOAT, 2, 4, 0), Nd4j.create(DataType.FLOAT, 2, 0, 3), false, zeroK);
+    assertThat(zeroK.sumNumber().doubleValue()).isZero();
     assertThatThrownBy(() -> OneDnn.matmul(Nd4j.rand(DataType.FLOAT, 2, 4, 6), Nd4j.rand(DataType.FLOAT, 2, 5, 3), false,
         Nd4j.create(DataType.FLOAT, 2, 4, 3)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 4, 6]").hasMessageContaining("[2, 5, 3]");

@@ -80,6 +80,7 @@ class PackedLinearOpTest {
     OneDnn.PackedWeight p = OneDnn.pack(Nd4j.randn(DataType.FLOAT, 64, 32).castTo(DataType.BFLOAT16));
     assertThatThrownBy(() -> OneDnn.multiply(Nd4j.rand(DataType.FLOAT, 2, 63), p, Nd4j.create(DataType.FLOAT, 2, 32)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 63]").hasMessageContaining("[64, 32]");
+    OneDnn.multiply(Nd4j.create(DataType.FLOAT, 0, 64), p, Nd4j.create(DataType.FLOAT, 0, 32)); // no rows: nothing to do
     assertThatThrownBy(() -> OneDnn.pack(Nd4j.rand(DataType.FLOAT, 4, 4)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bf16");
     SameDiff sd = SameDiff.create();
