@@ -211,7 +211,8 @@ public abstract class CausalLM implements ForwardModel {
 
   /**
    * A shape vector from dynamic [1]-long parts and fixed sizes, made once per distinct list: every layer
-   * reshapes to the same few shapes, and each concat is an op per run (~0.1 ms at a decode step).
+   * reshapes to the same few shapes, and each concat is an op per run (ND4J's ~0.7 ms at a decode step; block copies
+   * in Java, {@link org.promptrecovery4j.models.nn.ConcatOp}, where they run).
    */
   private SDVariable shapeOf(Object... parts) {
     StringBuilder key = new StringBuilder();
@@ -227,7 +228,8 @@ public abstract class CausalLM implements ForwardModel {
       vs[i] = parts[i] instanceof SDVariable v ? v
           : sd.constant(Nd4j.createFromArray(((Number) parts[i]).longValue()));
     }
-    return sd.concat(0, vs);
+    return !weights.options().differentiable() && org.promptrecovery4j.models.nn.ConcatOp.available()
+        ? org.promptrecovery4j.models.nn.ConcatOp.apply(0, vs) : sd.concat(0, vs);
   }
 
   /**
@@ -287,13 +289,25 @@ public abstract class CausalLM implements ForwardModel {
     SDVariable k = qk.get(SDIndex.all(), SDIndex.interval(h, h + kv), SDIndex.all())
         .reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
     v = v.reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
-    SDVariable keys = sd.concat("present_key_" + layer, 2, pastKey[layer], k);
-    SDVariable values = sd.concat("present_value_" + layer, 2, pastValue[layer], v);
+    SDVariable keys = extendCache("present_key_" + layer, pastKey[layer], k);
+    SDVariable values = extendCache("present_value_" + layer, pastValue[layer], v);
     presentKey[layer] = keys.name();
     presentValue[layer] = values.name();
     SDVariable scores = attentionProduct(q, keys, true).mul(1.0 / Math.sqrt(hd)).add(attnBias);
     SDVariable context = attentionProduct(sd.nn.softmax(scores, 3), values, false); // [B, KV, G·S, hd]
     return context.reshape(shapeOf(batchDim, kv, g, seqDim, hd)).permute(0, 3, 1, 2, 4).reshape(-1, h * hd);
+  }
+
+  /**
+   * The layer's cache {@code [B, KV, P, hd]} extended by the step's {@code [B, KV, S, hd]} along the key axis, named
+   * {@code name}: block copies in Java where they run ({@link org.promptrecovery4j.models.nn.ConcatOp}) and the graph
+   * is not for training, else ND4J's {@code concat}.
+   */
+  private SDVariable extendCache(String name, SDVariable past, SDVariable step) {
+    if (!weights.options().differentiable() && org.promptrecovery4j.models.nn.ConcatOp.available()) {
+      return org.promptrecovery4j.models.nn.ConcatOp.apply(2, past, step).rename(name);
+    }
+    return sd.concat(name, 2, past, step);
   }
 
   /**

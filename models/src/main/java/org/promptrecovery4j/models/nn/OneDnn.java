@@ -87,6 +87,18 @@ public final class OneDnn {
     return unusableReason;
   }
 
+  /** Whether {@link JvmOps} runs ops computed in Java here (ND4J's CPU backend; decided with {@link #loaded()}). */
+  static boolean javaOpsInstalled() {
+    if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true").trim())) {
+      return false;
+    }
+    try {
+      return JvmOps.install();
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
+  }
+
   private static void requireLoaded() {
     if (!loaded()) {
       throw new IllegalStateException("oneDNN 3.3 is not usable here: " + (unusableReason.isEmpty()
