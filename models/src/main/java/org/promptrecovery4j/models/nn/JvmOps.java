@@ -20,6 +20,48 @@ public final class JvmOps {
     void compute(INDArray[] inputs, INDArray[] outputs);
   }
 
+  /**
+   * What the ops computed in Java share: one output, its shape and data type computed from the inputs' arrays
+   * ({@link #outputShape}, float32 unless {@link #outputType} says otherwise), SameDiff's two shape entry points.
+   */
+  public abstract static class BaseOp extends org.nd4j.linalg.api.ops.DynamicCustomOp implements Op {
+
+    /** For ND4J's reflection only. */
+    protected BaseOp() {}
+
+    protected BaseOp(org.nd4j.autodiff.samediff.SameDiff sd, org.nd4j.autodiff.samediff.SDVariable... inputs) {
+      super(sd, inputs);
+    }
+
+    /** The output's shape and data type for these inputs; a mismatch is an error naming the op and the shapes. */
+    protected abstract org.nd4j.linalg.api.shape.LongShapeDescriptor outputShape(INDArray[] inputs);
+
+    /** The output's data type from the inputs' (float32 unless overridden). */
+    protected DataType outputType(java.util.List<DataType> inputs) {
+      return DataType.FLOAT;
+    }
+
+    @Override
+    public int getNumOutputs() {
+      return 1;
+    }
+
+    @Override
+    public java.util.List<DataType> calculateOutputDataTypes(java.util.List<DataType> inputs) {
+      return java.util.List.of(outputType(inputs));
+    }
+
+    @Override
+    public java.util.List<org.nd4j.linalg.api.shape.LongShapeDescriptor> calculateOutputShape(OpContext oc) {
+      return java.util.List.of(outputShape(oc.getInputArrays().toArray(INDArray[]::new)));
+    }
+
+    @Override
+    public java.util.List<org.nd4j.linalg.api.shape.LongShapeDescriptor> calculateOutputShape() {
+      return java.util.List.of(outputShape(inputArguments().toArray(INDArray[]::new)));
+    }
+  }
+
   private JvmOps() {}
 
   /**

@@ -282,26 +282,26 @@ public final class OneDnn {
   /** One thread's stream, bf16 scratch buffers and plans (primitives for one {@code [M, K, N]}). */
   private static final class Worker {
     private final stream stream = new stream(cpu);
-    private final Map<String, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Plan> eldest) {
-        if (size() > PLANS_PER_THREAD) {
-          eldest.getValue().close();
+    private final Map<String, Plan> plans = lru();
+    private final Map<String, MatmulPlan> matmuls = lru();
+
+    /** The most recently used {@link #PLANS_PER_THREAD} plans; an evicted one frees its primitives. */
+    private static <P extends AutoCloseable> Map<String, P> lru() {
+      return new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, P> eldest) {
+          if (size() <= PLANS_PER_THREAD) {
+            return false;
+          }
+          try {
+            eldest.getValue().close();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
           return true;
         }
-        return false;
-      }
-    };
-    private final Map<String, MatmulPlan> matmuls = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, MatmulPlan> eldest) {
-        if (size() > PLANS_PER_THREAD) {
-          eldest.getValue().close();
-          return true;
-        }
-        return false;
-      }
-    };
+      };
+    }
     private BytePointer srcScratch = new BytePointer(0L);
     private BytePointer dstScratch = new BytePointer(0L);
 

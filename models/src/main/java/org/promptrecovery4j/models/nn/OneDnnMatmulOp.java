@@ -1,12 +1,9 @@
 package org.promptrecovery4j.models.nn;
 
-import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 
 /**
@@ -16,7 +13,7 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
  * ops that follow. Inference only: SameDiff M2.1 builds gradients on a copy of the graph made through FlatBuffers,
  * which knows only ND4J's ops, so graphs for training use {@code mmul} ({@code DecoderOptions.differentiable}).
  */
-public final class OneDnnMatmulOp extends DynamicCustomOp implements JvmOps.Op {
+public final class OneDnnMatmulOp extends JvmOps.BaseOp {
 
   private boolean transposeB;
 
@@ -39,26 +36,9 @@ public final class OneDnnMatmulOp extends DynamicCustomOp implements JvmOps.Op {
   }
 
   @Override
-  public int getNumOutputs() {
-    return 1;
-  }
-
-  @Override
-  public List<DataType> calculateOutputDataTypes(List<DataType> inputs) {
-    return List.of(DataType.FLOAT);
-  }
-
-  @Override
-  public List<LongShapeDescriptor> calculateOutputShape(OpContext oc) {
-    return List.of(outputShape(oc.getInputArray(0), oc.getInputArray(1)));
-  }
-
-  @Override
-  public List<LongShapeDescriptor> calculateOutputShape() {
-    return List.of(outputShape(inputArguments().get(0), inputArguments().get(1)));
-  }
-
-  private LongShapeDescriptor outputShape(INDArray a, INDArray b) {
+  protected LongShapeDescriptor outputShape(INDArray[] inputs) {
+    INDArray a = inputs[0];
+    INDArray b = inputs[1];
     int r = a.rank();
     if (r < 2 || b.rank() != r) {
       throw new IllegalArgumentException(getOwnName() + ": ranks " + r + " and " + b.rank() + " do not fit");

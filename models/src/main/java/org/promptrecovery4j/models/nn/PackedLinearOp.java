@@ -1,12 +1,9 @@
 package org.promptrecovery4j.models.nn;
 
-import java.util.List;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 
 /**
@@ -15,7 +12,7 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
  * gradient, and the models use it only for frozen bf16 weights ({@code --compute bf16}).
  * Computed in Java ({@link JvmOps}).
  */
-public final class PackedLinearOp extends DynamicCustomOp implements JvmOps.Op {
+public final class PackedLinearOp extends JvmOps.BaseOp {
 
   private OneDnn.PackedWeight weight;
 
@@ -38,26 +35,8 @@ public final class PackedLinearOp extends DynamicCustomOp implements JvmOps.Op {
   }
 
   @Override
-  public int getNumOutputs() {
-    return 1;
-  }
-
-  @Override
-  public List<DataType> calculateOutputDataTypes(List<DataType> inputs) {
-    return List.of(DataType.FLOAT);
-  }
-
-  @Override
-  public List<LongShapeDescriptor> calculateOutputShape(OpContext oc) {
-    return List.of(outputShape(oc.getInputArray(0)));
-  }
-
-  @Override
-  public List<LongShapeDescriptor> calculateOutputShape() {
-    return List.of(outputShape(inputArguments().get(0)));
-  }
-
-  private LongShapeDescriptor outputShape(INDArray x) {
+  protected LongShapeDescriptor outputShape(INDArray[] inputs) {
+    INDArray x = inputs[0];
     if (x.rank() != 2 || x.size(1) != weight.k()) {
       throw new IllegalArgumentException(getOwnName() + ": input " + java.util.Arrays.toString(x.shape())
           + " does not fit a [" + weight.k() + ", " + weight.n() + "] weight");
