@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -75,13 +74,7 @@ public final class SparkEmbed {
    * ({@link ModelPaths}); a built-in name is resolved on each executor.
    */
   public static Dataset<Row> embed(Dataset<Row> rows, Settings settings) {
-    List<String> columns = Arrays.asList(rows.columns());
-    for (String c : List.of(ID, settings.column())) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException("embed: the rows have no column \"" + c + "\" (columns: "
-            + String.join(", ", columns) + ")");
-      }
-    }
+    SparkJobs.requireColumns("embed: the rows have", rows, List.of(ID, settings.column()));
     String model = BuiltinModels.isBuiltin(settings.model()) && !Files.exists(Path.of(settings.model()))
         ? settings.model() : ModelPaths.forExecutors(settings.model());
     Settings s = new Settings(model, settings.batchSize(), settings.column(), settings.kaggleCompat());

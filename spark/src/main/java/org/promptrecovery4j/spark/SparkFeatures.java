@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -88,13 +87,7 @@ public final class SparkFeatures {
    * ({@link ModelPaths}).
    */
   public static Dataset<Row> features(Dataset<Row> rows, Settings settings) {
-    List<String> columns = Arrays.asList(rows.columns());
-    for (String c : List.of(ID, settings.originalColumn(), settings.rewrittenColumn())) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException("features: the rows have no column \"" + c + "\" (columns: "
-            + String.join(", ", columns) + ")");
-      }
-    }
+    SparkJobs.requireColumns("features: the rows have", rows, List.of(ID, settings.originalColumn(), settings.rewrittenColumn()));
     Settings s = new Settings(ModelPaths.forExecutors(settings.model()), settings.batchSize(),
         settings.maxLength(), settings.originalColumn(), settings.rewrittenColumn(), settings.compute());
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(s.originalColumn()).cast("string"),

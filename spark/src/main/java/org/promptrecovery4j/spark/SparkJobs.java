@@ -51,13 +51,7 @@ final class SparkJobs {
       d = spark.read().option("header", "true").option("multiLine", "true").option("quote", "\"")
           .option("escape", "\"").option("mode", "FAILFAST").option("inferSchema", "false").csv(path);
     }
-    List<String> columns = Arrays.asList(d.columns());
-    for (String c : required) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException(path + ": no column \"" + c + "\" (columns: " + String.join(", ", columns)
-            + "; needed: " + String.join(", ", required) + ")");
-      }
-    }
+    requireColumns(path + ":", d, required);
     long blank = d.filter(col(SparkPredict.ID).isNull().or(org.apache.spark.sql.functions.trim(col(SparkPredict.ID)).equalTo(""))).count();
     if (blank > 0) {
       throw new IllegalArgumentException(path + ": " + blank + " rows have no id");
@@ -239,5 +233,19 @@ final class SparkJobs {
   /** The text of column {@code i} (null reads as empty, as the single-machine jobs' CSV reader gives it). */
   static String text(Row r, int i) {
     return r.isNullAt(i) ? "" : r.getString(i);
+  }
+
+  /**
+   * Every column of {@code required} is in {@code rows}, else an error: {@code <subject> no column "c" (columns: ...;
+   * needed: ...)}, the subject naming the file or the job ({@code "embed: the rows have"}).
+   */
+  static void requireColumns(String subject, Dataset<Row> rows, List<String> required) {
+    List<String> columns = Arrays.asList(rows.columns());
+    for (String c : required) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException(subject + " no column \"" + c + "\" (columns: " + String.join(", ", columns)
+            + "; needed: " + String.join(", ", required) + ")");
+      }
+    }
   }
 }

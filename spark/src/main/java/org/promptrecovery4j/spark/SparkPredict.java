@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -64,13 +63,7 @@ public final class SparkPredict {
    * paths inside that archive.
    */
   public static Dataset<Row> predict(Dataset<Row> rows, RecoveryConfig config) {
-    List<String> columns = Arrays.asList(rows.columns());
-    for (String c : KaggleCsv.REQUIRED) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException("predict: the rows have no column \"" + c + "\" (columns: "
-            + String.join(", ", columns) + "; needed: " + String.join(", ", KaggleCsv.REQUIRED) + ")");
-      }
-    }
+    SparkJobs.requireColumns("predict: the rows have", rows, KaggleCsv.REQUIRED);
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(KaggleCsv.ORIGINAL_TEXT).cast("string"),
         col(KaggleCsv.REWRITTEN_TEXT).cast("string"));
     SparkJobs.Counters counters = SparkJobs.Counters.register(rows, "predict");

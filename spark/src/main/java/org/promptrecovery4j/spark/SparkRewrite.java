@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -100,13 +99,7 @@ public final class SparkRewrite {
    * ({@link ModelPaths}).
    */
   public static Dataset<Row> rewrite(Dataset<Row> rows, Settings settings) {
-    List<String> columns = Arrays.asList(rows.columns());
-    for (String c : REQUIRED) {
-      if (!columns.contains(c)) {
-        throw new IllegalArgumentException("rewrite: the rows have no column \"" + c + "\" (columns: "
-            + String.join(", ", columns) + "; needed: " + String.join(", ", REQUIRED) + ")");
-      }
-    }
+    SparkJobs.requireColumns("rewrite: the rows have", rows, REQUIRED);
     Settings s = new Settings(ModelPaths.forExecutors(settings.model()),
         settings.maxNewTokens(), settings.batchSize(), settings.compute());
     Dataset<Row> in = rows.select(col(ID).cast("string"), col(KaggleCsv.ORIGINAL_TEXT).cast("string"),

@@ -111,7 +111,7 @@ class SparkModelJobsTest {
     }
 
     assertThatThrownBy(() -> SparkEmbed.embed(rows, settings.withColumn("sentence")))
-        .hasMessage("embed: the rows have no column \"sentence\" (columns: id, other, text)");
+        .hasMessage("embed: the rows have no column \"sentence\" (columns: id, other, text; needed: id, sentence)");
   }
 
   @Test
