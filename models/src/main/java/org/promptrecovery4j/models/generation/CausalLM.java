@@ -228,8 +228,7 @@ public abstract class CausalLM implements ForwardModel {
       vs[i] = parts[i] instanceof SDVariable v ? v
           : sd.constant(Nd4j.createFromArray(((Number) parts[i]).longValue()));
     }
-    return !weights.options().differentiable() && org.promptrecovery4j.models.nn.ConcatOp.available()
-        ? org.promptrecovery4j.models.nn.ConcatOp.apply(0, vs) : sd.concat(0, vs);
+    return javaOps() ? org.promptrecovery4j.models.nn.ConcatOp.apply(0, vs) : sd.concat(0, vs);
   }
 
   /**
@@ -304,7 +303,7 @@ public abstract class CausalLM implements ForwardModel {
    * is not for training, else ND4J's {@code concat}.
    */
   private SDVariable extendCache(String name, SDVariable past, SDVariable step) {
-    if (!weights.options().differentiable() && org.promptrecovery4j.models.nn.ConcatOp.available()) {
+    if (javaOps()) {
       return org.promptrecovery4j.models.nn.ConcatOp.apply(2, past, step).rename(name);
     }
     return sd.concat(name, 2, past, step);
@@ -316,9 +315,14 @@ public abstract class CausalLM implements ForwardModel {
    * {@code mmul} (a BLAS call per head).
    */
   private SDVariable attentionProduct(SDVariable a, SDVariable b, boolean transposeB) {
-    return !weights.options().differentiable() && org.promptrecovery4j.models.nn.OneDnn.loaded()
+    return javaOps() && org.promptrecovery4j.models.nn.OneDnn.loaded()
         ? org.promptrecovery4j.models.nn.OneDnnMatmulOp.apply(a, b, transposeB)
         : sd.mmul(a, b, false, transposeB, false);
+  }
+
+  /** Whether this graph uses ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}): not for training, and where they run. */
+  private boolean javaOps() {
+    return !weights.options().differentiable() && org.promptrecovery4j.models.nn.ConcatOp.available();
   }
 
   /** {@code x·cos + (x R)·sin} on [N, heads, headDim]. */

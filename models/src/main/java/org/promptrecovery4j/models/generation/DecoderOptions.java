@@ -14,8 +14,8 @@ import org.promptrecovery4j.models.nn.LinearAdapter;
  * @param trainable HF parameter names bound as trainable variables instead of constants
  * @param differentiable whether the graph will be differentiated (training): then every op is one of ND4J's (its
  *     gradient function is built by cloning the graph through FlatBuffers, which knows only ND4J's ops), and the
- *     ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}: oneDNN 3.3 attention products and
- *     packed bf16 products) are left out. Set by {@link #withTrainable} and by trainable LoRA adapters.
+ *     ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}: oneDNN 3.3 attention products, packed
+ *     bf16 products, block-copy concats) are left out. Set by {@link #withTrainable} and by trainable LoRA adapters.
  */
 public record DecoderOptions(
     WeightStorage storage, Function<String, LinearAdapter> adapters, Predicate<String> trainable,
