@@ -97,7 +97,8 @@ def prompts(batch: int, length: int, vocab: int, seed: int = 0) -> torch.Tensor:
 DTYPES = {"float32": (torch.float32, "float32"), "bfloat16": (torch.bfloat16, "bf16")}
 
 
-def bench_torch(model_dir: str, threads: int, runs: int, dtype: str = "float32", output: str = None) -> dict:
+def bench_torch(model_dir: str, threads: int, runs: int, dtype: str = "float32", output: str = None,
+                warmup: int = 2) -> dict:
     from transformers import AutoModelForCausalLM
     torch.set_num_threads(threads)
     torch_dtype, compute = DTYPES[dtype]
@@ -133,6 +134,12 @@ def bench_torch(model_dir: str, threads: int, runs: int, dtype: str = "float32",
     res = {"compute": compute, "threads": threads, "load_s": load, "weight_gib": weight_bytes / 2**30}
     progress(f"loaded {model_dir} ({compute}) in {load:.1f} s: {res['weight_gib']:.2f} GiB of weights")
     prefill(1, 16)  # warm-up
+    for w in range(1, warmup + 1):  # untimed rounds of the four measurements, as bench-decoder --warmup
+        p64, p512 = prefill(1, 64)[0], prefill(1, 512)[0]
+        b1, b16 = 1 / decode(1, 64, 16), 16 / decode(16, 64, 16)
+        progress(f"warm-up round {w} of {warmup}: prefill 64 {p64:.3f} s, 512 {p512:.3f} s, "
+                 f"decode batch 1 {b1:.2f}, batch 16 {b16:.2f} tokens/s")
+    res["warmup_rounds"] = warmup
     for length in (64, 512):
         res[f"prefill{length}_s"] = statistics.median(prefill(1, length)[0] for _ in range(runs))
         progress(f"prefill {length} tokens: {res[f'prefill{length}_s']:.3f} s (median of {runs})")
@@ -157,6 +164,7 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=2, help="torch: untimed rounds of the four measurements first")
     ap.add_argument("--dtype", choices=sorted(DTYPES), default="float32", help="torch: the compute dtype")
     ap.add_argument("--output", help="torch: also write the JSON here")
     a = ap.parse_args()
@@ -165,7 +173,7 @@ def main() -> None:
     elif a.what == "make-mistral7b":
         make_mistral7b(a.dir, a.layers)
     else:
-        bench_torch(a.dir, a.threads, a.runs, a.dtype, a.output)
+        bench_torch(a.dir, a.threads, a.runs, a.dtype, a.output, a.warmup)
 
 
 if __name__ == "__main__":

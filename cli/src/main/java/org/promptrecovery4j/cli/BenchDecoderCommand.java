@@ -39,6 +39,10 @@ public final class BenchDecoderCommand implements Callable<Integer> {
   @Option(names = "--runs", defaultValue = "3", description = "prefill runs, the median kept (default ${DEFAULT-VALUE})")
   int runs;
 
+  @Option(names = "--warmup", defaultValue = "2", description = "untimed rounds of the four measurements first, each "
+      + "logged (the first is the cold start); bench_decoders.py's --warmup (default ${DEFAULT-VALUE})")
+  int warmup;
+
   @Option(names = "--only", defaultValue = "all", description = "all, phases or memory (default ${DEFAULT-VALUE})")
   String only;
 
@@ -55,12 +59,12 @@ public final class BenchDecoderCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--only '" + only + "' is not one of all, phases, memory");
     }
     Double length = minutes != null ? minutes : only.equals("memory") ? Double.valueOf(30) : null;
-    if (length != null && !(length > 0) || !(sampleSeconds > 0) || runs < 1) {
-      throw new IllegalArgumentException("--minutes and --sample-seconds must be > 0, --runs >= 1");
+    if (length != null && !(length > 0) || !(sampleSeconds > 0) || runs < 1 || warmup < 0) {
+      throw new IllegalArgumentException("--minutes and --sample-seconds must be > 0, --runs >= 1, --warmup >= 0");
     }
     try (DecoderBench bench = DecoderBench.load(model, storage, System.err)) {
       Object main = switch (only) {
-        case "all" -> bench.speed(runs);
+        case "all" -> bench.speed(runs, warmup);
         case "phases" -> bench.phases();
         default -> null;
       };

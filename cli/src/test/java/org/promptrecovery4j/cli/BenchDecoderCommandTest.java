@@ -29,7 +29,8 @@ class BenchDecoderCommandTest {
   void speedJsonHasEveryKeyPositiveOnStdoutAndInTheFile(@TempDir Path tmp) throws Exception {
     Path model = longContextCopy(tmp, "tiny-mistral-gqa2");
     Path out = tmp.resolve("result.json");
-    CliRunner r = CliRunner.run("bench-decoder", "--model", model.toString(), "--runs", "1", "--output", out.toString());
+    CliRunner r = CliRunner.run("bench-decoder", "--model", model.toString(), "--runs", "1", "--warmup", "1",
+        "--output", out.toString());
     assertThat(r.exitCode()).as(r.err()).isZero();
     JsonNode file = JSON.readTree(out.toFile());
     assertThat(JSON.readTree(r.out())).isEqualTo(file);
@@ -41,8 +42,16 @@ class BenchDecoderCommandTest {
     assertThat(file.get("compute").asText()).isEqualTo("float32");
     // tiny-mistral-gqa2: 96·32 embeddings + 96·32 head + 2 layers of 32·(32+16+16+32) + 3·32·48 + 2·32, + 32 norm
     long params = 2L * 96 * 32 + 2L * (32 * 96 + 3 * 32 * 48 + 2 * 32) + 32;
-    assertThat(file.get("weight_gib").asDouble() * (1L << 30)).isEqualTo(params * 4.0);
-    assertThat(r.err()).contains("prefill 64 tokens:", "prefill 512 tokens:", "decode batch 1:", "decode batch 16:");
+    double held = file.get("weight_gib").asDouble() * (1L << 30);
+    if (org.promptrecovery4j.models.nn.OneDnn.packsFloat32()) {
+      // the matrices packed for oneDNN 3.3 are padded to its blocks (64 columns): tiny sizes pad a lot, real ones none
+      assertThat(held).isGreaterThan(params * 4.0).isLessThan(params * 4.0 * 1.5);
+    } else {
+      assertThat(held).isEqualTo(params * 4.0);
+    }
+    assertThat(r.err()).contains("warm-up round 1 of 1: prefill 64", "prefill 64 tokens:", "prefill 512 tokens:",
+        "decode batch 1:", "decode batch 16:");
+    assertThat(file.get("warmup_rounds").asInt()).isEqualTo(1);
   }
 
   @Test

@@ -60,9 +60,9 @@ public final class DecoderBench implements AutoCloseable {
   public record Load(String model, String compute, double loadS, double weightGib, int threads,
       double rssAfterLoadGib, double anonAfterLoadGib, double fileAfterLoadGib, double heapUsedGib) {}
 
-  /** The speed measurements (the JSON keys of bench_decoders.py once snake-cased). */
+  /** The speed measurements (the JSON keys of bench_decoders.py once snake-cased), after {@code warmupRounds}. */
   public record Speed(double prefill64S, double prefill512S, double decodeB1TokS, double decodeB16TokS,
-      double peakRssGib) {}
+      double peakRssGib, int warmupRounds) {}
 
   /** One RSS reading: seconds since the start of its run, anonymous RSS and peak RSS (VmHWM), GiB. */
   public record RssSample(double elapsedS, double anonGib, double peakGib) {}
@@ -106,13 +106,27 @@ public final class DecoderBench implements AutoCloseable {
     return load;
   }
 
-  /** Prefill 64 and 512 tokens ({@code runs} times each, medians) and decode at batch 1 and 16, after a warm-up. */
-  public Speed speed(int runs) {
-    if (runs < 1) {
-      throw new IllegalArgumentException("runs must be >= 1, is " + runs);
+  /**
+   * Prefill 64 and 512 tokens ({@code runs} times each, medians) and decode at batch 1 and 16, after a prefill of 16
+   * tokens and {@code warmup} untimed rounds of the four measurements (bench_decoders.py's {@code --warmup}: the same
+   * on both sides). A JVM runs its first passes slowly (the JIT compiles SameDiff's session code as it runs, oneDNN
+   * creates its kernels for new shapes): measured on phi-2 ×4 float32, decode at batch 1 went 8.5, 13, 16 tokens/s over
+   * its first three 16-step runs. Each warm-up round's figures are logged: the first is the cold start.
+   */
+  public Speed speed(int runs, int warmup) {
+    if (runs < 1 || warmup < 0) {
+      throw new IllegalArgumentException("runs must be >= 1 and warm-up rounds >= 0, are " + runs + " and " + warmup);
     }
     needContext(Math.max(LONG_PREFILL, DECODE_PROMPT + DECODE_STEPS));
     prefill(1, 16, null); // warm-up (bench_decoders.py's)
+    for (int w = 1; w <= warmup; w++) {
+      double p64 = prefill(1, SHORT_PREFILL, null);
+      double p512 = prefill(1, LONG_PREFILL, null);
+      double b1 = 1 / decodeStep(1, DECODE_PROMPT, DECODE_STEPS);
+      double b16 = 16 / decodeStep(16, DECODE_PROMPT, DECODE_STEPS);
+      log.printf(Locale.ROOT, "warm-up round %d of %d: prefill 64 %.3f s, 512 %.3f s, decode batch 1 %.2f, batch 16 %.2f tokens/s%n",
+          w, warmup, p64, p512, b1, b16);
+    }
     double[] p64 = new double[runs];
     double[] p512 = new double[runs];
     for (int r = 0; r < runs; r++) {
@@ -133,7 +147,7 @@ public final class DecoderBench implements AutoCloseable {
       tokS[i] = b / decodeStep(b, DECODE_PROMPT, DECODE_STEPS);
       log.printf(Locale.ROOT, "decode batch %d: %.2f tokens/s, peak RSS %.2f GiB%n", b, tokS[i], rssGib("VmHWM"));
     }
-    return new Speed(prefill64, prefill512, tokS[0], tokS[1], rssGib("VmHWM"));
+    return new Speed(prefill64, prefill512, tokS[0], tokS[1], rssGib("VmHWM"), warmup);
   }
 
   /**

@@ -13,8 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * (decode steps at batch 1 and 16) and 512 (a prefill), through {@code Nd4j.matmul} into a preallocated row-major
  * output, which is what SameDiff's {@code mmul} runs. Two weight layouts: HF's {@code [out, in]} multiplied
  * transposed ({@code out-in-transposed}), and {@code [in, out]} row-major ({@code in-out}, what the decoders hold
- * since issue 12); for bf16 also {@code packed-onednn3}: the weight packed for oneDNN 3.3 and multiplied as the bf16
- * layers do ({@link org.promptrecovery4j.models.nn.OneDnn#multiply}: float32 in and out, the casts included). With the oneDNN natives,
+ * since issue 12); also {@code packed-onednn3}: the weight packed for oneDNN 3.3 and multiplied as the decoders' linear
+ * layers do ({@link org.promptrecovery4j.models.nn.OneDnn#multiply}: float32 in and out, for bf16 the casts included). With the oneDNN natives,
  * float32 and bf16 products run in oneDNN; without ND4J's helpers ({@code helpers=false}) float32 runs in the BLAS
  * ({@code -Dorg.bytedeco.openblas.load}: MKL or OpenBLAS). tools/reference/bench_gemm.py times torch's
  * {@code F.linear} on the same shapes.
@@ -60,7 +60,7 @@ public final class GemmBench {
               int reps = m == 512 ? Math.max(3, repeats / 3) : repeats;
               out.add(new Result(name(dtype), "out-in-transposed", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, hf, y, false, true, false), reps)));
-              INDArray transposed = y.castTo(DataType.FLOAT);
+              INDArray transposed = y.castTo(DataType.FLOAT).dup(); // a copy also for float32 (castTo returns y)
               out.add(new Result(name(dtype), "in-out", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, inOut, y, false, false, false), reps)));
               double scale = transposed.amaxNumber().doubleValue();
@@ -71,16 +71,17 @@ public final class GemmBench {
                     "%s %dx%d by %d rows: the two layouts differ by %.3g (largest value %.3g)", name(dtype), in, n, m, diff, scale));
               }
               transposed.close();
-              if (dtype == DataType.BFLOAT16 && helpers && org.promptrecovery4j.models.nn.OneDnn.available()) {
-                // what a bf16 linear layer costs on oneDNN 3.3's packed weight: float32 in and out, casts included
+              if (helpers && (dtype == DataType.BFLOAT16 ? org.promptrecovery4j.models.nn.OneDnn.available()
+                  : org.promptrecovery4j.models.nn.OneDnn.loaded())) {
+                // what a linear layer costs on oneDNN 3.3's packed weight: float32 in and out (bf16: casts included)
                 org.promptrecovery4j.models.nn.OneDnn.PackedWeight p = org.promptrecovery4j.models.nn.OneDnn.pack(inOut);
-                try (INDArray xf = x.castTo(DataType.FLOAT); INDArray yf = Nd4j.create(DataType.FLOAT, m, n)) {
+                try (INDArray xf = x.castTo(DataType.FLOAT).dup(); INDArray yf = Nd4j.create(DataType.FLOAT, m, n)) {
                   out.add(new Result(name(dtype), "packed-onednn3", helpers, in, n, m,
                       median(() -> org.promptrecovery4j.models.nn.OneDnn.multiply(xf, p, yf), reps)));
                   double d = yf.sub(y.castTo(DataType.FLOAT)).amaxNumber().doubleValue();
                   if (d > tol) {
                     throw new IllegalStateException(String.format(java.util.Locale.ROOT,
-                        "bf16 %dx%d by %d rows: the packed product differs by %.3g (largest value %.3g)", in, n, m, d, scale));
+                        "%s %dx%d by %d rows: the packed product differs by %.3g (largest value %.3g)", name(dtype), in, n, m, d, scale));
                   }
                 } finally {
                   p.array().close();

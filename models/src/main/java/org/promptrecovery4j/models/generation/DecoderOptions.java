@@ -15,7 +15,7 @@ import org.promptrecovery4j.models.nn.LinearAdapter;
  * @param differentiable whether the graph will be differentiated (training): then every op is one of ND4J's (its
  *     gradient function is built by cloning the graph through FlatBuffers, which knows only ND4J's ops), and the
  *     ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}: oneDNN 3.3 attention products, packed
- *     bf16 products, block-copy concats) are left out. Set by {@link #withTrainable} and by trainable LoRA adapters.
+ *     bf16 and float32 products, block-copy concats) are left out. Set by {@link #withTrainable} and by trainable LoRA adapters.
  */
 public record DecoderOptions(
     WeightStorage storage, Function<String, LinearAdapter> adapters, Predicate<String> trainable,

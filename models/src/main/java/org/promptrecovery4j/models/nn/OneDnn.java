@@ -20,6 +20,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_DIM_VAL;
 
 /**
  * bf16 matrix products through oneDNN 3.3 (the JavaCPP presets) on weights packed once at load, the fast path of
@@ -54,10 +55,16 @@ public final class OneDnn {
   private OneDnn() {}
 
   /**
-   * A {@code [K, N]} bf16 weight in oneDNN's blocked layout for its matmul; {@code array} holds the bytes (a 1-D bf16
-   * array, owned by the graph that binds it), {@code memory} wraps them.
+   * A {@code [K, N]} bf16 or float32 weight in oneDNN's blocked layout for its matmul; {@code array} holds the bytes (a
+   * 1-D array of the weight's type, owned by the graph that binds it), {@code memory} wraps them.
    */
-  public record PackedWeight(INDArray array, long k, long n, memory.desc desc, memory memory) {}
+  public record PackedWeight(INDArray array, long k, long n, memory.desc desc, memory memory) {
+
+    /** Whether the weight is bf16 (the product rounds as a bf16 linear) rather than float32. */
+    public boolean bf16() {
+      return array.dataType() == DataType.BFLOAT16;
+    }
+  }
 
   /** Whether the bf16 fast path is on: see the class comment. */
   public static boolean available() {
@@ -113,11 +120,18 @@ public final class OneDnn {
         return false;
       }
       cpu = new engine(engine.kind.cpu, 0);
-      try (matmul.primitive_desc pd = matmulDesc(16, 256, 256)) {
+      try (matmul.primitive_desc pd = matmulDesc(16, 256, 256, memory.data_type.bf16)) {
         String impl = pd.impl_info_str().getString();
         bf16 = impl.contains("bf16") || impl.contains("amx");
         if (!bf16) {
           unusableReason = "oneDNN's bf16 matmul here is " + impl + " (no bf16 instructions on this CPU)";
+        }
+      }
+      try (MatmulPlan p = new MatmulPlan(2, true)) {
+        if (p.impl.startsWith("ref")) {
+          bf16 = false;
+          unusableReason = "oneDNN's matmul with run-time sizes here is its reference code (" + p.impl + ")";
+          return false;
         }
       }
       return true;
@@ -131,29 +145,40 @@ public final class OneDnn {
     return new memory.desc(new LongPointer(rows, cols), type, tag);
   }
 
-  private static matmul.primitive_desc matmulDesc(long m, long k, long n) {
-    return new matmul.primitive_desc(cpu, desc(m, k, memory.data_type.bf16, memory.format_tag.ab),
-        desc(k, n, memory.data_type.bf16, memory.format_tag.any), desc(m, n, memory.data_type.bf16, memory.format_tag.ab));
+  private static matmul.primitive_desc matmulDesc(long m, long k, long n, memory.data_type type) {
+    return new matmul.primitive_desc(cpu, desc(m, k, type, memory.format_tag.ab),
+        desc(k, n, type, memory.format_tag.any), desc(m, n, type, memory.format_tag.ab));
   }
 
   /**
-   * {@code w} ({@code [K, N]}, bf16, row-major: an {@code nn.Linear} weight held {@code [in, out]}) reordered into the
-   * matmul's blocked layout, in a new array (the caller closes {@code w} if it no longer needs it).
+   * Whether float32 linear weights of inference graphs are packed too ({@code -Dpr4j.onednn3.float32}, default true):
+   * {@link #loaded()} and the property. A decode step then calls no MKL at all, so only one OpenMP runtime runs.
+   */
+  public static boolean packsFloat32() {
+    return loaded() && Boolean.parseBoolean(System.getProperty(PROPERTY + ".float32", "true").trim());
+  }
+
+  /**
+   * {@code w} ({@code [K, N]}, bf16 or float32, row-major: an {@code nn.Linear} weight held {@code [in, out]})
+   * reordered into the matmul's blocked layout, in a new array of its type (the caller closes {@code w} if it no
+   * longer needs it).
    */
   public static PackedWeight pack(INDArray w) {
     requireLoaded();
-    if (w.rank() != 2 || w.dataType() != DataType.BFLOAT16) {
-      throw new IllegalArgumentException("oneDNN packing needs a rank-2 bf16 weight, got " + w.dataType() + " "
-          + java.util.Arrays.toString(w.shape()));
+    if (w.rank() != 2 || (w.dataType() != DataType.BFLOAT16 && w.dataType() != DataType.FLOAT)) {
+      throw new IllegalArgumentException("oneDNN packing needs a rank-2 bf16 or float32 weight, got " + w.dataType()
+          + " " + java.util.Arrays.toString(w.shape()));
     }
     INDArray plain = contiguous(w);
     long k = w.size(0);
     long n = w.size(1);
-    try (matmul.primitive_desc pd = matmulDesc(1, k, n)) {
+    memory.data_type type = type(w.dataType());
+    try (matmul.primitive_desc pd = matmulDesc(1, k, n, type)) {
       memory.desc packedDesc = pd.weights_desc();
-      INDArray packed = Nd4j.createUninitialized(DataType.BFLOAT16, packedDesc.get_size() / 2);
+      long width = w.dataType().width();
+      INDArray packed = Nd4j.createUninitialized(w.dataType(), packedDesc.get_size() / width);
       memory to = new memory(packedDesc, cpu, packed.data().addressPointer());
-      try (memory.desc plainDesc = desc(k, n, memory.data_type.bf16, memory.format_tag.ab);
+      try (memory.desc plainDesc = desc(k, n, type, memory.format_tag.ab);
           memory from = new memory(plainDesc, cpu, plain.data().addressPointer());
           stream s = new stream(cpu);
           reorder r = new reorder(from, to);
@@ -170,12 +195,19 @@ public final class OneDnn {
     }
   }
 
-  /** {@code out [M, N] = bf16(bf16(x) W)} for {@code x [M, K]}, both float32. */
+  private static memory.data_type type(DataType t) {
+    return t == DataType.BFLOAT16 ? memory.data_type.bf16 : memory.data_type.f32;
+  }
+
+  /**
+   * {@code out [M, N] = x W} for {@code x [M, K]}, both float32: {@code bf16(bf16(x) W)} for a bf16 weight, a float32
+   * product for a float32 one.
+   */
   public static void multiply(INDArray x, PackedWeight w, INDArray out) {
     requireLoaded();
     if (x.rank() != 2 || x.size(1) != w.k() || out.rank() != 2 || out.size(0) != x.size(0) || out.size(1) != w.n()
         || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT) {
-      throw new IllegalArgumentException("packed bf16 product: x " + x.dataType() + java.util.Arrays.toString(x.shape())
+      throw new IllegalArgumentException("packed " + (w.bf16() ? "bf16" : "float32") + " product: x " + x.dataType() + java.util.Arrays.toString(x.shape())
           + " and out " + out.dataType() + java.util.Arrays.toString(out.shape()) + " do not fit a [" + w.k() + ", "
           + w.n() + "] weight");
     }
@@ -251,24 +283,18 @@ public final class OneDnn {
     }
   }
 
-  /** The descriptor of c-order {@code shape} read as its last two axes swapped when {@code swapLast}. */
-  private static memory.desc strided(long[] shape, boolean swapLast) {
-    int r = shape.length;
-    long[] strides = new long[r];
-    long s = 1;
-    for (int i = r - 1; i >= 0; i--) {
-      strides[i] = s;
-      s *= shape[i];
-    }
-    long[] dims = shape.clone();
-    if (swapLast) {
-      dims[r - 2] = shape[r - 1];
-      dims[r - 1] = shape[r - 2];
-      long t = strides[r - 2];
-      strides[r - 2] = strides[r - 1];
-      strides[r - 1] = t;
-    }
-    return new memory.desc(new LongPointer(dims), memory.data_type.f32, new LongPointer(strides));
+  /**
+   * The descriptor of c-order {@code [batch, rows, cols]} read as {@code [batch, cols, rows]} when {@code swapLast};
+   * {@code runtime}: its sizes and strides left to run time (except the batch size), what a {@link MatmulPlan} is made
+   * for.
+   */
+  private static memory.desc batched(long batch, long rows, long cols, boolean swapLast, boolean runtime) {
+    long r = runtime ? DNNL_RUNTIME_DIM_VAL : rows;
+    long c = runtime ? DNNL_RUNTIME_DIM_VAL : cols;
+    long matrix = runtime ? DNNL_RUNTIME_DIM_VAL : rows * cols;
+    LongPointer dims = swapLast ? new LongPointer(batch, c, r) : new LongPointer(batch, r, c);
+    LongPointer strides = swapLast ? new LongPointer(matrix, 1, c) : new LongPointer(matrix, c, 1);
+    return new memory.desc(dims, memory.data_type.f32, strides);
   }
 
   private static boolean isPlain(INDArray a) {
@@ -307,7 +333,18 @@ public final class OneDnn {
 
     void run(INDArray x, PackedWeight w, INDArray out) {
       long m = x.size(0);
-      Plan p = plans.computeIfAbsent(m + "x" + w.k() + "x" + w.n(), key -> new Plan(m, w.k(), w.n(), w.desc()));
+      Plan p = plans.computeIfAbsent(m + "x" + w.k() + "x" + w.n() + (w.bf16() ? "bf16" : "f32"),
+          key -> new Plan(m, w.k(), w.n(), w.desc(), w.bf16()));
+      if (!w.bf16()) {
+        p.srcF32.set_data_handle(x.data().addressPointer());
+        p.dstF32.set_data_handle(out.data().addressPointer());
+        try (IntMemoryMap product = new IntMemoryMap()) {
+          p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.srcF32).put(DNNL_ARG_WEIGHTS, w.memory())
+              .put(DNNL_ARG_DST, p.dstF32));
+          stream._wait();
+        }
+        return;
+      }
       srcScratch = atLeast(srcScratch, m * w.k() * 2);
       dstScratch = atLeast(dstScratch, m * w.n() * 2);
       p.srcF32.set_data_handle(x.data().addressPointer());
@@ -325,14 +362,22 @@ public final class OneDnn {
       }
     }
 
+    /** {@code a [.., M, K]} times {@code b} ({@code [.., K, N]}, or {@code [.., N, K]} transposed), all c-order. */
     void matmul(INDArray a, INDArray b, boolean transposeB, INDArray out) {
-      String key = java.util.Arrays.toString(a.shape()) + java.util.Arrays.toString(b.shape()) + transposeB;
-      MatmulPlan p = matmuls.computeIfAbsent(key, x -> new MatmulPlan(a.shape(), b.shape(), transposeB, out.shape()));
-      p.a.set_data_handle(a.data().addressPointer());
-      p.b.set_data_handle(b.data().addressPointer());
-      p.out.set_data_handle(out.data().addressPointer());
-      try (IntMemoryMap args = new IntMemoryMap()) {
-        p.matmul.execute(stream, args.put(DNNL_ARG_SRC, p.a).put(DNNL_ARG_WEIGHTS, p.b).put(DNNL_ARG_DST, p.out));
+      int r = a.rank();
+      long batch = a.length() / (a.size(r - 2) * a.size(r - 1));
+      long m = a.size(r - 2);
+      long k = a.size(r - 1);
+      long n = out.size(r - 1);
+      MatmulPlan p = matmuls.computeIfAbsent(batch + (transposeB ? "xT" : "x"), x -> new MatmulPlan(batch, transposeB));
+      try (memory.desc ad = batched(batch, m, k, false, false);
+          memory.desc bd = transposeB ? batched(batch, n, k, true, false) : batched(batch, k, n, false, false);
+          memory.desc od = batched(batch, m, n, false, false);
+          memory am = new memory(ad, cpu, a.data().addressPointer());
+          memory bm = new memory(bd, cpu, b.data().addressPointer());
+          memory om = new memory(od, cpu, out.data().addressPointer());
+          IntMemoryMap args = new IntMemoryMap()) {
+        p.matmul.execute(stream, args.put(DNNL_ARG_SRC, am).put(DNNL_ARG_WEIGHTS, bm).put(DNNL_ARG_DST, om));
         stream._wait();
       }
     }
@@ -350,32 +395,36 @@ public final class OneDnn {
     }
   }
 
-  /** A float32 batched matmul of one set of shapes. */
+  /**
+   * A float32 batched matmul for one batch size (the leading axes flattened) and orientation of b, its row and
+   * column counts given at each call (oneDNN's run-time sizes: its {@code gemm:jit} kernel): a decode step's
+   * attention has a new key length every step, and a plan per length cost a primitive (and its JIT-compiled kernel)
+   * per step.
+   */
   private static final class MatmulPlan implements AutoCloseable {
-    final memory a;
-    final memory b;
-    final memory out;
     final matmul matmul;
+    final String impl;
 
-    MatmulPlan(long[] aShape, long[] bShape, boolean transposeB, long[] outShape) {
-      Pointer none = new Pointer();
-      a = new memory(strided(aShape, false), cpu, none);
-      b = new memory(strided(bShape, transposeB), cpu, none);
-      out = new memory(strided(outShape, false), cpu, none);
-      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, a.get_desc(), b.get_desc(), out.get_desc())) {
+    MatmulPlan(long batch, boolean transposeB) {
+      try (memory.desc a = batched(batch, 0, 0, false, true);
+          memory.desc b = batched(batch, 0, 0, transposeB, true);
+          memory.desc out = batched(batch, 0, 0, false, true);
+          matmul.primitive_desc pd = new matmul.primitive_desc(cpu, a, b, out)) {
+        impl = pd.impl_info_str().getString();
         matmul = new matmul(pd);
       }
     }
 
     @Override
     public void close() {
-      for (Pointer p : new Pointer[] {matmul, a, b, out}) {
-        p.close();
-      }
+      matmul.close();
     }
   }
 
-  /** The three primitives of one product shape and the memory objects their data handles are set on per call. */
+  /**
+   * The primitives of one product shape and the memory objects their data handles are set on per call: for a bf16
+   * weight the cast of x, the product and the cast back; for a float32 one the product alone (the casts null).
+   */
   private static final class Plan implements AutoCloseable {
     final memory srcF32;
     final memory srcBf16;
@@ -385,15 +434,24 @@ public final class OneDnn {
     final matmul matmul;
     final reorder toF32;
 
-    Plan(long m, long k, long n, memory.desc packed) {
+    Plan(long m, long k, long n, memory.desc packed, boolean bf16) {
       Pointer none = new Pointer();
       srcF32 = new memory(desc(m, k, memory.data_type.f32, memory.format_tag.ab), cpu, none);
-      srcBf16 = new memory(desc(m, k, memory.data_type.bf16, memory.format_tag.ab), cpu, none);
-      dstBf16 = new memory(desc(m, n, memory.data_type.bf16, memory.format_tag.ab), cpu, none);
       dstF32 = new memory(desc(m, n, memory.data_type.f32, memory.format_tag.ab), cpu, none);
-      toBf16 = new reorder(new reorder.primitive_desc(srcF32, srcBf16));
-      toF32 = new reorder(new reorder.primitive_desc(dstBf16, dstF32));
-      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, srcBf16.get_desc(), packed, dstBf16.get_desc())) {
+      if (bf16) {
+        srcBf16 = new memory(desc(m, k, memory.data_type.bf16, memory.format_tag.ab), cpu, none);
+        dstBf16 = new memory(desc(m, n, memory.data_type.bf16, memory.format_tag.ab), cpu, none);
+        toBf16 = new reorder(new reorder.primitive_desc(srcF32, srcBf16));
+        toF32 = new reorder(new reorder.primitive_desc(dstBf16, dstF32));
+      } else {
+        srcBf16 = null;
+        dstBf16 = null;
+        toBf16 = null;
+        toF32 = null;
+      }
+      memory src = bf16 ? srcBf16 : srcF32;
+      memory dst = bf16 ? dstBf16 : dstF32;
+      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, src.get_desc(), packed, dst.get_desc())) {
         matmul = new matmul(pd);
       }
     }
@@ -401,7 +459,9 @@ public final class OneDnn {
     @Override
     public void close() {
       for (Pointer p : new Pointer[] {toBf16, matmul, toF32, srcF32, srcBf16, dstBf16, dstF32}) {
-        p.close();
+        if (p != null) {
+          p.close();
+        }
       }
     }
   }

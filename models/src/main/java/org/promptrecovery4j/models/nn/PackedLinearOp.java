@@ -7,9 +7,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 
 /**
- * A graph op computed in Java: {@code y [M, N] = bf16(bf16(x) W)} for float32 {@code x [M, K]} and a weight packed
- * by {@link OneDnn#pack} (its array is the op's second input, so the graph holds it). Inference only: it has no
- * gradient, and the models use it only for frozen bf16 weights ({@code --compute bf16}).
+ * A graph op computed in Java: {@code y [M, N] = x W} for float32 {@code x [M, K]} and a weight packed by
+ * {@link OneDnn#pack} (its array is the op's second input, so the graph holds it): {@code bf16(bf16(x) W)} for a bf16
+ * weight ({@code --compute bf16}), a float32 product for a float32 one. Inference only: it has no gradient, and the
+ * models use it only for frozen weights of graphs not built for training.
  * Computed in Java ({@link JvmOps}).
  */
 public final class PackedLinearOp extends JvmOps.BaseOp {
@@ -31,7 +32,7 @@ public final class PackedLinearOp extends JvmOps.BaseOp {
 
   @Override
   public String opName() {
-    return "pr4j_packed_bf16_linear";
+    return "pr4j_packed_linear";
   }
 
   @Override

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The GEMM benchmark on small shapes: every shape, row count and layout timed, the layouts giving the same product
- * (bf16 also on oneDNN 3.3's packed weight where it runs).
+ * (also on oneDNN 3.3's packed weight where it runs).
  */
 class GemmBenchTest {
 
@@ -18,7 +18,8 @@ class GemmBenchTest {
     int[] rows = {1, 16, 512};
     for (DataType d : new DataType[] {DataType.FLOAT, DataType.BFLOAT16}) {
       List<GemmBench.Result> r = GemmBench.run(d, true, 3, shapes, rows); // throws if the layouts disagree
-      boolean packed = d == DataType.BFLOAT16 && org.promptrecovery4j.models.nn.OneDnn.available();
+      boolean packed = d == DataType.BFLOAT16 ? org.promptrecovery4j.models.nn.OneDnn.available()
+          : org.promptrecovery4j.models.nn.OneDnn.loaded();
       assertThat(r).hasSize(2 * 3 * (packed ? 3 : 2));
       assertThat(r).allSatisfy(x -> assertThat(x.medianMs()).isPositive());
       assertThat(r).extracting(GemmBench.Result::layout).containsOnly(packed

@@ -24,7 +24,7 @@ class DecoderBenchTest {
     try (DecoderBench bench = DecoderBench.load(Path.of(dir),
         DecoderCompute.parse(System.getProperty("pr4j.bench.compute", "float32"), "pr4j.bench.compute"), System.err)) {
       Object main = switch (only) {
-        case "all" -> bench.speed(Integer.getInteger("pr4j.bench.runs", 3));
+        case "all" -> bench.speed(Integer.getInteger("pr4j.bench.runs", 3), Integer.getInteger("pr4j.bench.warmup", 2));
         case "phases" -> bench.phases();
         case "memory" -> null;
         default -> throw new IllegalArgumentException("pr4j.bench.only: all, phases or memory, not " + only);

@@ -13,7 +13,7 @@ import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.nn.OneDnn;
 import org.promptrecovery4j.models.nn.PackedLinearOp;
 
-/** bf16 compute with the oneDNN 3.3 packed products ({@link OneDnn}) against ND4J's bf16 mmul, on a whole decoder. */
+/** The oneDNN 3.3 packed products ({@link OneDnn}) on a whole decoder: bf16 against ND4J's bf16 mmul, float32 against plain weights. */
 class PackedBf16DecoderTest {
 
   /**
@@ -45,6 +45,47 @@ class PackedBf16DecoderTest {
     double scale = Transforms.abs(plain, true).maxNumber().doubleValue();
     System.out.printf("%s bf16 logits, oneDNN 3.3 packed vs ND4J mmul: max |diff| %.5f (logits up to %.2f)%n", fixture, diff, scale);
     assertThat(diff).isLessThanOrEqualTo(scale / 256);
+  }
+
+  /**
+   * float32 weights packed for oneDNN 3.3 (inference graphs, {@link OneDnn#packsFloat32()}) against the same decoder
+   * with its weights plain ({@code -Dpr4j.onednn3.float32=false}): float32 products that differ only in the order
+   * of their sums, so logits agree within float32 rounding; a cached decode continues the same way.
+   */
+  @Test
+  void float32DecoderLogitsEqualTheUnpackedGraph() throws Exception {
+    Assumptions.assumeTrue(OneDnn.loaded(), "oneDNN 3.3 not usable here: " + OneDnn.unusableReason());
+    String fixture = "tiny-phi";
+    Map<String, Object> in = DecoderFixtures.inputs(fixture);
+    INDArray ids = (INDArray) in.get("input_ids");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    INDArray fast;
+    INDArray plain;
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults())) {
+      assertThat(packedOps(model.graph())).isEqualTo(model.dims().numLayers() * 4L + 2);
+      fast = (INDArray) model.forward(ids, mask).get("logits");
+    }
+    System.setProperty(OneDnn.PROPERTY + ".float32", "false");
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults())) {
+      assertThat(packedOps(model.graph())).isZero();
+      plain = (INDArray) model.forward(ids, mask).get("logits");
+    } finally {
+      System.clearProperty(OneDnn.PROPERTY + ".float32");
+    }
+    double diff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(fast, plain, mask);
+    double scale = Transforms.abs(plain, true).maxNumber().doubleValue();
+    System.out.printf("%s float32 logits, oneDNN 3.3 packed vs plain: max |diff| %.2e (logits up to %.2f)%n", fixture, diff, scale);
+    assertThat(diff).isLessThanOrEqualTo(1e-5 * Math.max(1, scale));
+  }
+
+  /** Training graphs keep every float32 weight plain (their products must be differentiable). */
+  @Test
+  void trainableGraphsPackNothing() throws Exception {
+    Assumptions.assumeTrue(OneDnn.loaded(), "oneDNN 3.3 not usable here: " + OneDnn.unusableReason());
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir("tiny-phi"),
+        DecoderOptions.defaults().withTrainable(n -> n.contains("dense")))) {
+      assertThat(packedOps(model.graph())).isZero();
+    }
   }
 
   private static long packedOps(SameDiff sd) {

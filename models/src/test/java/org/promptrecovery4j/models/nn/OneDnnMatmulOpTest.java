@@ -45,6 +45,27 @@ class OneDnnMatmulOpTest {
     }
   }
 
+  /**
+   * One plan per batch serves every row and key count (oneDNN's run-time sizes): a decode's key length grows by one
+   * each step, a prefill has many query rows; interleaved, each product still equals ND4J's.
+   */
+  @Test
+  void everyKeyLengthAndRowCountThroughOnePlan() {
+    Nd4j.getRandom().setSeed(5);
+    for (int t = 1; t <= 40; t++) {
+      for (long rows : new long[] {1, t % 7 + 2}) {
+        INDArray q = Nd4j.randn(DataType.FLOAT, 2, 4, rows, 16);
+        INDArray k = Nd4j.randn(DataType.FLOAT, 2, 4, t, 16);
+        INDArray scores = Nd4j.createUninitialized(DataType.FLOAT, 2, 4, rows, t);
+        OneDnn.matmul(q, k, true, scores);
+        assertThat(maxRel(scores, Nd4j.matmul(q, k, false, true, false))).as("T=%d rows=%d", t, rows).isLessThanOrEqualTo(1e-5);
+        INDArray context = Nd4j.createUninitialized(DataType.FLOAT, 2, 4, rows, 16);
+        OneDnn.matmul(scores, k, false, context);
+        assertThat(maxRel(context, Nd4j.matmul(scores, k))).as("p v T=%d rows=%d", t, rows).isLessThanOrEqualTo(1e-5);
+      }
+    }
+  }
+
   @Test
   void viewsAndMismatchedShapes() {
     INDArray big = Nd4j.randn(DataType.FLOAT, 2, 3, 8, 10);

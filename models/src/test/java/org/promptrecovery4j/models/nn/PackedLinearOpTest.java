@@ -59,6 +59,28 @@ class PackedLinearOpTest {
     }
   }
 
+  /** A float32 weight packed: the plain float32 product, up to the order of the sums. */
+  @Test
+  void packedFloat32ProductEqualsThePlainProduct() {
+    Nd4j.getRandom().setSeed(11);
+    int[][] kn = {{64, 128}, {96, 80}, {130, 257}, {2560, 96}};
+    for (int[] s : kn) {
+      INDArray w = Nd4j.randn(DataType.FLOAT, s[0], s[1]).muli(0.05);
+      OneDnn.PackedWeight p = OneDnn.pack(w);
+      assertThat(p.bf16()).isFalse();
+      assertThat(p.array().dataType()).isEqualTo(DataType.FLOAT);
+      for (int m : new int[] {1, 3, 16, 37}) {
+        INDArray x = Nd4j.randn(DataType.FLOAT, m, s[0]);
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, m, s[1]);
+        OneDnn.multiply(x, p, out);
+        INDArray expected = x.mmul(w);
+        double scale = Math.max(1, Transforms.abs(expected).maxNumber().doubleValue());
+        assertThat(Transforms.abs(out.sub(expected)).maxNumber().doubleValue() / scale).as("K=%d N=%d M=%d", s[0], s[1], m)
+            .isLessThanOrEqualTo(1e-5);
+      }
+    }
+  }
+
   @Test
   void viewsAndStridedInputsGiveTheSameProduct() {
     INDArray w = Nd4j.randn(DataType.FLOAT, 96, 80).muli(0.05).castTo(DataType.BFLOAT16);
@@ -81,8 +103,10 @@ class PackedLinearOpTest {
     assertThatThrownBy(() -> OneDnn.multiply(Nd4j.rand(DataType.FLOAT, 2, 63), p, Nd4j.create(DataType.FLOAT, 2, 32)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 63]").hasMessageContaining("[64, 32]");
     OneDnn.multiply(Nd4j.create(DataType.FLOAT, 0, 64), p, Nd4j.create(DataType.FLOAT, 0, 32)); // no rows: nothing to do
-    assertThatThrownBy(() -> OneDnn.pack(Nd4j.rand(DataType.FLOAT, 4, 4)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bf16");
+    assertThatThrownBy(() -> OneDnn.pack(Nd4j.rand(DataType.DOUBLE, 4, 4)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bf16 or float32").hasMessageContaining("DOUBLE");
+    assertThatThrownBy(() -> OneDnn.pack(Nd4j.rand(DataType.FLOAT, 2, 4, 4)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rank-2").hasMessageContaining("[2, 4, 4]");
     SameDiff sd = SameDiff.create();
     SDVariable x = sd.placeHolder("x", DataType.FLOAT, -1, 64);
     SDVariable y = PackedLinearOp.apply(x, sd.constant("w", p.array()), p);
