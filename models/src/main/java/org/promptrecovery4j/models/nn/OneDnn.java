@@ -20,7 +20,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_DIM_VAL;
 
 /**
  * bf16 matrix products through oneDNN 3.3 (the JavaCPP presets) on weights packed once at load, the fast path of
@@ -125,13 +124,6 @@ public final class OneDnn {
         bf16 = impl.contains("bf16") || impl.contains("amx");
         if (!bf16) {
           unusableReason = "oneDNN's bf16 matmul here is " + impl + " (no bf16 instructions on this CPU)";
-        }
-      }
-      try (MatmulPlan p = new MatmulPlan(2, true)) {
-        if (p.impl.startsWith("ref")) {
-          bf16 = false;
-          unusableReason = "oneDNN's matmul with run-time sizes here is its reference code (" + p.impl + ")";
-          return false;
         }
       }
       return true;
@@ -283,18 +275,24 @@ public final class OneDnn {
     }
   }
 
-  /**
-   * The descriptor of c-order {@code [batch, rows, cols]} read as {@code [batch, cols, rows]} when {@code swapLast};
-   * {@code runtime}: its sizes and strides left to run time (except the batch size), what a {@link MatmulPlan} is made
-   * for.
-   */
-  private static memory.desc batched(long batch, long rows, long cols, boolean swapLast, boolean runtime) {
-    long r = runtime ? DNNL_RUNTIME_DIM_VAL : rows;
-    long c = runtime ? DNNL_RUNTIME_DIM_VAL : cols;
-    long matrix = runtime ? DNNL_RUNTIME_DIM_VAL : rows * cols;
-    LongPointer dims = swapLast ? new LongPointer(batch, c, r) : new LongPointer(batch, r, c);
-    LongPointer strides = swapLast ? new LongPointer(matrix, 1, c) : new LongPointer(matrix, c, 1);
-    return new memory.desc(dims, memory.data_type.f32, strides);
+  /** The descriptor of c-order {@code shape} read as its last two axes swapped when {@code swapLast}. */
+  private static memory.desc strided(long[] shape, boolean swapLast) {
+    int r = shape.length;
+    long[] strides = new long[r];
+    long s = 1;
+    for (int i = r - 1; i >= 0; i--) {
+      strides[i] = s;
+      s *= shape[i];
+    }
+    long[] dims = shape.clone();
+    if (swapLast) {
+      dims[r - 2] = shape[r - 1];
+      dims[r - 1] = shape[r - 2];
+      long t = strides[r - 2];
+      strides[r - 2] = strides[r - 1];
+      strides[r - 1] = t;
+    }
+    return new memory.desc(new LongPointer(dims), memory.data_type.f32, new LongPointer(strides));
   }
 
   private static boolean isPlain(INDArray a) {
@@ -362,22 +360,14 @@ public final class OneDnn {
       }
     }
 
-    /** {@code a [.., M, K]} times {@code b} ({@code [.., K, N]}, or {@code [.., N, K]} transposed), all c-order. */
     void matmul(INDArray a, INDArray b, boolean transposeB, INDArray out) {
-      int r = a.rank();
-      long batch = a.length() / (a.size(r - 2) * a.size(r - 1));
-      long m = a.size(r - 2);
-      long k = a.size(r - 1);
-      long n = out.size(r - 1);
-      MatmulPlan p = matmuls.computeIfAbsent(batch + (transposeB ? "xT" : "x"), x -> new MatmulPlan(batch, transposeB));
-      try (memory.desc ad = batched(batch, m, k, false, false);
-          memory.desc bd = transposeB ? batched(batch, n, k, true, false) : batched(batch, k, n, false, false);
-          memory.desc od = batched(batch, m, n, false, false);
-          memory am = new memory(ad, cpu, a.data().addressPointer());
-          memory bm = new memory(bd, cpu, b.data().addressPointer());
-          memory om = new memory(od, cpu, out.data().addressPointer());
-          IntMemoryMap args = new IntMemoryMap()) {
-        p.matmul.execute(stream, args.put(DNNL_ARG_SRC, am).put(DNNL_ARG_WEIGHTS, bm).put(DNNL_ARG_DST, om));
+      String key = java.util.Arrays.toString(a.shape()) + java.util.Arrays.toString(b.shape()) + transposeB;
+      MatmulPlan p = matmuls.computeIfAbsent(key, x -> new MatmulPlan(a.shape(), b.shape(), transposeB, out.shape()));
+      p.a.set_data_handle(a.data().addressPointer());
+      p.b.set_data_handle(b.data().addressPointer());
+      p.out.set_data_handle(out.data().addressPointer());
+      try (IntMemoryMap args = new IntMemoryMap()) {
+        p.matmul.execute(stream, args.put(DNNL_ARG_SRC, p.a).put(DNNL_ARG_WEIGHTS, p.b).put(DNNL_ARG_DST, p.out));
         stream._wait();
       }
     }
@@ -395,29 +385,28 @@ public final class OneDnn {
     }
   }
 
-  /**
-   * A float32 batched matmul for one batch size (the leading axes flattened) and orientation of b, its row and
-   * column counts given at each call (oneDNN's run-time sizes: its {@code gemm:jit} kernel): a decode step's
-   * attention has a new key length every step, and a plan per length cost a primitive (and its JIT-compiled kernel)
-   * per step.
-   */
+  /** A float32 batched matmul of one set of shapes. */
   private static final class MatmulPlan implements AutoCloseable {
+    final memory a;
+    final memory b;
+    final memory out;
     final matmul matmul;
-    final String impl;
 
-    MatmulPlan(long batch, boolean transposeB) {
-      try (memory.desc a = batched(batch, 0, 0, false, true);
-          memory.desc b = batched(batch, 0, 0, transposeB, true);
-          memory.desc out = batched(batch, 0, 0, false, true);
-          matmul.primitive_desc pd = new matmul.primitive_desc(cpu, a, b, out)) {
-        impl = pd.impl_info_str().getString();
+    MatmulPlan(long[] aShape, long[] bShape, boolean transposeB, long[] outShape) {
+      Pointer none = new Pointer();
+      a = new memory(strided(aShape, false), cpu, none);
+      b = new memory(strided(bShape, transposeB), cpu, none);
+      out = new memory(strided(outShape, false), cpu, none);
+      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, a.get_desc(), b.get_desc(), out.get_desc())) {
         matmul = new matmul(pd);
       }
     }
 
     @Override
     public void close() {
-      matmul.close();
+      for (Pointer p : new Pointer[] {matmul, a, b, out}) {
+        p.close();
+      }
     }
   }
 

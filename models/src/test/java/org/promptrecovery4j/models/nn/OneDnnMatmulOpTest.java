@@ -46,11 +46,11 @@ class OneDnnMatmulOpTest {
   }
 
   /**
-   * One plan per batch serves every row and key count (oneDNN's run-time sizes): a decode's key length grows by one
-   * each step, a prefill has many query rows; interleaved, each product still equals ND4J's.
+   * A decode's key length grows by one each step and prefills have many query rows: 80 shapes interleaved, more than
+   * a thread keeps plans for (older ones are closed as new ones come), each product still equal to ND4J's.
    */
   @Test
-  void everyKeyLengthAndRowCountThroughOnePlan() {
+  void everyKeyLengthAndRowCountAsPlansComeAndGo() {
     Nd4j.getRandom().setSeed(5);
     for (int t = 1; t <= 40; t++) {
       for (long rows : new long[] {1, t % 7 + 2}) {
