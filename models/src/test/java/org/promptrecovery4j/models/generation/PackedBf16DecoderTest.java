@@ -31,7 +31,7 @@ class PackedBf16DecoderTest {
     INDArray fast;
     INDArray plain;
     try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(WeightStorage.BF16))) {
-      assertThat(packedOps(model.graph())).isEqualTo(2 * 4 + 2); // per layer qkv, o, gate/up, down; lm_head for logits and last_logits
+      assertThat(packedOps(model.graph())).isEqualTo(2 * 5 + 2); // per layer qkv, o, gate, up, down; lm_head for logits and last_logits
       fast = (INDArray) model.forward(ids, mask).get("logits");
     }
     System.setProperty(OneDnn.PROPERTY, "false");
