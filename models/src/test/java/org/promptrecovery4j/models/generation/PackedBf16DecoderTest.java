@@ -24,58 +24,56 @@ class PackedBf16DecoderTest {
   @Test
   void decoderLogitsEqualNd4jsBf16Path() throws Exception {
     Assumptions.assumeTrue(OneDnn.available(), "oneDNN 3.3 bf16 path not usable here: " + OneDnn.unusableReason());
-    String fixture = "tiny-mistral-gqa2";
-    Map<String, Object> in = DecoderFixtures.inputs(fixture);
-    INDArray ids = (INDArray) in.get("input_ids");
-    INDArray mask = (INDArray) in.get("attention_mask");
-    INDArray fast;
-    INDArray plain;
-    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(WeightStorage.BF16))) {
-      assertThat(packedOps(model.graph())).isEqualTo(2 * 5 + 2); // per layer qkv, o, gate, up, down; lm_head for logits and last_logits
-      fast = (INDArray) model.forward(ids, mask).get("logits");
-    }
-    System.setProperty(OneDnn.PROPERTY, "false");
-    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults().withStorage(WeightStorage.BF16))) {
-      assertThat(packedOps(model.graph())).isZero();
-      plain = (INDArray) model.forward(ids, mask).get("logits");
-    } finally {
-      System.clearProperty(OneDnn.PROPERTY);
-    }
-    double diff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(fast, plain, mask);
-    double scale = Transforms.abs(plain, true).maxNumber().doubleValue();
-    System.out.printf("%s bf16 logits, oneDNN 3.3 packed vs ND4J mmul: max |diff| %.5f (logits up to %.2f)%n", fixture, diff, scale);
-    assertThat(diff).isLessThanOrEqualTo(scale / 256);
+    // per layer qkv, o, gate, up, down; lm_head for logits and last_logits
+    OnOff r = logitsOnAndOff("tiny-mistral-gqa2", DecoderOptions.defaults().withStorage(WeightStorage.BF16),
+        OneDnn.PROPERTY, m -> 2 * 5 + 2);
+    double scale = Transforms.abs(r.off(), true).maxNumber().doubleValue();
+    System.out.printf("tiny-mistral-gqa2 bf16 logits, oneDNN 3.3 packed vs ND4J mmul: max |diff| %.5f (logits up to %.2f)%n", r.maxDiff(), scale);
+    assertThat(r.maxDiff()).isLessThanOrEqualTo(scale / 256);
   }
 
   /**
    * float32 weights packed for oneDNN 3.3 (inference graphs, {@link OneDnn#packsFloat32()}) against the same decoder
    * with its weights plain ({@code -Dpr4j.onednn3.float32=false}): float32 products that differ only in the order
-   * of their sums, so logits agree within float32 rounding; a cached decode continues the same way.
+   * of their sums, so logits agree within float32 rounding.
    */
   @Test
   void float32DecoderLogitsEqualTheUnpackedGraph() throws Exception {
     Assumptions.assumeTrue(OneDnn.loaded(), "oneDNN 3.3 not usable here: " + OneDnn.unusableReason());
-    String fixture = "tiny-phi";
+    // per layer qkv, dense, fc1, fc2; lm_head twice
+    OnOff r = logitsOnAndOff("tiny-phi", DecoderOptions.defaults(), OneDnn.PROPERTY + ".float32",
+        m -> m.dims().numLayers() * 4L + 2);
+    double scale = Transforms.abs(r.off(), true).maxNumber().doubleValue();
+    System.out.printf("tiny-phi float32 logits, oneDNN 3.3 packed vs plain: max |diff| %.2e (logits up to %.2f)%n", r.maxDiff(), scale);
+    assertThat(r.maxDiff()).isLessThanOrEqualTo(1e-5 * Math.max(1, scale));
+  }
+
+  /** Logits with the packed path on and off, and their largest difference over the mask's positions. */
+  private record OnOff(INDArray on, INDArray off, double maxDiff) {}
+
+  /**
+   * The fixture's logits from a decoder loaded with {@code options} (its packed products counted by {@code packed}),
+   * then with {@code property} set to false (none packed).
+   */
+  private static OnOff logitsOnAndOff(String fixture, DecoderOptions options, String property,
+      java.util.function.ToLongFunction<CausalLM> packed) throws Exception {
     Map<String, Object> in = DecoderFixtures.inputs(fixture);
     INDArray ids = (INDArray) in.get("input_ids");
     INDArray mask = (INDArray) in.get("attention_mask");
-    INDArray fast;
-    INDArray plain;
-    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults())) {
-      assertThat(packedOps(model.graph())).isEqualTo(model.dims().numLayers() * 4L + 2);
-      fast = (INDArray) model.forward(ids, mask).get("logits");
+    INDArray on;
+    INDArray off;
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), options)) {
+      assertThat(packedOps(model.graph())).isEqualTo(packed.applyAsLong(model));
+      on = (INDArray) model.forward(ids, mask).get("logits");
     }
-    System.setProperty(OneDnn.PROPERTY + ".float32", "false");
-    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), DecoderOptions.defaults())) {
+    System.setProperty(property, "false");
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir(fixture), options)) {
       assertThat(packedOps(model.graph())).isZero();
-      plain = (INDArray) model.forward(ids, mask).get("logits");
+      off = (INDArray) model.forward(ids, mask).get("logits");
     } finally {
-      System.clearProperty(OneDnn.PROPERTY + ".float32");
+      System.clearProperty(property);
     }
-    double diff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(fast, plain, mask);
-    double scale = Transforms.abs(plain, true).maxNumber().doubleValue();
-    System.out.printf("%s float32 logits, oneDNN 3.3 packed vs plain: max |diff| %.2e (logits up to %.2f)%n", fixture, diff, scale);
-    assertThat(diff).isLessThanOrEqualTo(1e-5 * Math.max(1, scale));
+    return new OnOff(on, off, org.promptrecovery4j.models.Fixtures.maxAbsDiff(on, off, mask));
   }
 
   /** Training graphs keep every float32 weight plain (their products must be differentiable). */
