@@ -31,7 +31,7 @@ import org.promptrecovery4j.weights.WeightSource;
  * {@code [in, out]} matrix is packed at load into its blocked layout and multiplied by {@link PackedLinearOp}
  * (the packed bytes replace the plain ones: no second copy), otherwise by ND4J's bf16 {@code mmul}. FLOAT32's frozen
  * matrices are packed the same way in graphs not built for training ({@link OneDnn#packsFloat32()}): a product of one
- * row reads the packed weight ~1.7× faster than ND4J's oneDNN reads the plain one (docs/performance.md).
+ * row reads the packed weight 1.4–2.0× faster than ND4J's oneDNN reads the plain one (docs/performance.md).
  */
 public final class DecoderWeights {
 
