@@ -60,7 +60,7 @@ public final class GemmBench {
               int reps = m == 512 ? Math.max(3, repeats / 3) : repeats;
               out.add(new Result(name(dtype), "out-in-transposed", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, hf, y, false, true, false), reps)));
-              INDArray transposed = y.castTo(DataType.FLOAT).dup(); // a copy also for float32 (castTo returns y)
+              INDArray transposed = dtype == DataType.FLOAT ? y.dup() : y.castTo(DataType.FLOAT); // a copy: y is reused
               out.add(new Result(name(dtype), "in-out", helpers, in, n, m,
                   median(() -> Nd4j.matmul(x, inOut, y, false, false, false), reps)));
               double scale = transposed.amaxNumber().doubleValue();
@@ -75,7 +75,7 @@ public final class GemmBench {
                   : org.promptrecovery4j.models.nn.OneDnn.loaded())) {
                 // what a linear layer costs on oneDNN 3.3's packed weight: float32 in and out (bf16: casts included)
                 org.promptrecovery4j.models.nn.OneDnn.PackedWeight p = org.promptrecovery4j.models.nn.OneDnn.pack(inOut);
-                try (INDArray xf = x.castTo(DataType.FLOAT).dup(); INDArray yf = Nd4j.create(DataType.FLOAT, m, n)) {
+                try (INDArray xf = dtype == DataType.FLOAT ? x.dup() : x.castTo(DataType.FLOAT); INDArray yf = Nd4j.create(DataType.FLOAT, m, n)) {
                   out.add(new Result(name(dtype), "packed-onednn3", helpers, in, n, m,
                       median(() -> org.promptrecovery4j.models.nn.OneDnn.multiply(xf, p, yf), reps)));
                   double d = yf.sub(y.castTo(DataType.FLOAT)).amaxNumber().doubleValue();

@@ -338,9 +338,9 @@ public final class OneDnn {
       long m = x.size(0);
       Plan p = plans.computeIfAbsent(m + "x" + w.k() + "x" + w.n() + (w.bf16() ? "bf16" : "f32"),
           key -> new Plan(m, w.k(), w.n(), w.desc(), w.bf16()));
-      if (!w.bf16()) {
-        p.srcF32.set_data_handle(x.data().addressPointer());
-        p.dstF32.set_data_handle(out.data().addressPointer());
+      p.srcF32.set_data_handle(x.data().addressPointer());
+      p.dstF32.set_data_handle(out.data().addressPointer());
+      if (!w.bf16()) { // the product alone
         try (IntMemoryMap product = new IntMemoryMap()) {
           p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.srcF32).put(DNNL_ARG_WEIGHTS, w.memory())
               .put(DNNL_ARG_DST, p.dstF32));
@@ -350,10 +350,8 @@ public final class OneDnn {
       }
       srcScratch = atLeast(srcScratch, m * w.k() * 2);
       dstScratch = atLeast(dstScratch, m * w.n() * 2);
-      p.srcF32.set_data_handle(x.data().addressPointer());
       p.srcBf16.set_data_handle(srcScratch);
       p.dstBf16.set_data_handle(dstScratch);
-      p.dstF32.set_data_handle(out.data().addressPointer());
       try (IntMemoryMap toBf16 = new IntMemoryMap();
           IntMemoryMap product = new IntMemoryMap();
           IntMemoryMap toF32 = new IntMemoryMap()) {
