@@ -12,6 +12,9 @@ fixtures/<name>/expected-bf16.json:
 - emulated_logits: the float32 model rounded to bf16 exactly where the JVM's bf16 compute path rounds:
   linear and embedding weights rounded to bf16 once; each linear layer's input rounded to bf16 and its
   product (before the bias) rounded to bf16; norms, biases, softmax, rotary and residuals in float32.
+- emulated_fused_mlp_logits: the same with the gated MLPs (Llama, Mistral, Gemma) rounded as the JVM's one-op gated
+  MLP on oneDNN (PackedGatedMlpOp, where oneDNN 3.3's bf16 kernels run): x rounded to bf16 once,
+  g = bf16(act(x gate)), p = bf16((x up) * g), out = bf16(p down).
 Run: /tmp/ref/bin/python tools/reference/bf16_fixtures.py
 """
 import json
@@ -33,12 +36,23 @@ def _bf16(t):
     return t.to(torch.bfloat16).float()
 
 
-def _emulated(folder, ids, mask):
+def _fused_mlp(self, x):
+    xb = _bf16(x)
+    g = _bf16(self.act_fn(torch.nn.functional.linear(xb, self.gate_proj.weight)))
+    p = _bf16(torch.nn.functional.linear(xb, self.up_proj.weight) * g)
+    return _bf16(torch.nn.functional.linear(p, self.down_proj.weight))
+
+
+def _emulated(folder, ids, mask, fused_mlp=False):
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (torch.nn.Linear, torch.nn.Embedding)):
                 m.weight.copy_(_bf16(m.weight))
+    if fused_mlp:
+        for m in model.modules():
+            if all(hasattr(m, a) for a in ("gate_proj", "up_proj", "down_proj", "act_fn")):
+                m.forward = _fused_mlp.__get__(m)
 
     def linear(self, x):
         y = _bf16(torch.nn.functional.linear(_bf16(x), self.weight))
@@ -81,8 +95,10 @@ def main() -> None:
             greedy.append({"prompt": case["prompt"], "generated": out.sequences[0, prompt.shape[1]:].tolist(),
                            "fp32_generated": case["generated"], "gaps": gaps, "min_gap": min(gaps)})
         emulated = _emulated(folder, ids, mask)
+        fused = _emulated(folder, ids, mask, fused_mlp=True)
         write_json(os.path.join(folder, "expected-bf16.json"),
                    {"logits": tensor_json(logits), "emulated_logits": tensor_json(emulated),
+                    "emulated_fused_mlp_logits": tensor_json(fused),
                     "greedy": greedy, "greedy_max_new_tokens": n,
                     "fp32_max_abs_diff": diff, "fp32_max_abs_logit": scale})
         same = sum(g["generated"] == g["fp32_generated"] for g in greedy)

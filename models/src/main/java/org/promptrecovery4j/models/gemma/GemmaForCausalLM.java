@@ -6,7 +6,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.Projection;
-import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.WeightSource;
 import org.promptrecovery4j.weights.config.GemmaConfig;
@@ -80,12 +79,12 @@ public final class GemmaForCausalLM extends CausalLM {
 
   /** GemmaRMSNorm: {@code x / rms(x) * (1 + w)}, the {@code 1 + w} folded in at load. */
   private SDVariable rmsNorm(SDVariable x, String weight) {
-    return Norms.rmsNorm(x, weights.vector(weight, 1.0), config.rmsNormEps(), 1);
+    return rmsNorm(x, weights.vector(weight, 1.0), config.rmsNormEps());
   }
 
   @Override
   protected SDVariable finalNorm(SDVariable x) {
-    return module("model.norm", Norms.rmsNorm(x, norm, config.rmsNormEps(), 1));
+    return module("model.norm", rmsNorm(x, norm, config.rmsNormEps()));
   }
 
   @Override

@@ -252,17 +252,34 @@ public abstract class CausalLM implements ForwardModel {
   }
 
   /**
+   * RMSNorm over the last axis of {@code x [N, F]} ({@link org.promptrecovery4j.models.nn.Norms#rmsNorm}): one op computed
+   * in Java where the graph uses those ({@link org.promptrecovery4j.models.nn.RmsNormOp}), else from ND4J's ops.
+   */
+  protected SDVariable rmsNorm(SDVariable x, SDVariable weight, double eps) {
+    return javaOps() && weight.dataType() == DataType.FLOAT
+        ? org.promptrecovery4j.models.nn.RmsNormOp.apply(x, weight, eps)
+        : org.promptrecovery4j.models.nn.Norms.rmsNorm(x, weight, eps, 1);
+  }
+
+  /**
    * The gated MLP of Llama, Mistral and Gemma: {@code down(act(gate(x)) * up(x))} ({@code <prefix>gate_proj},
    * {@code <prefix>up_proj}, {@code <prefix>down_proj}). Where the graph uses the ops computed in Java (inference, its
-   * products packed for oneDNN 3.3) gate and up are two products; otherwise one fused GEMM whose two halves are sliced
+   * products packed for oneDNN 3.3) gate and up are two products, and where all three weights are packed plain linears
+   * the whole MLP is one op ({@link org.promptrecovery4j.models.nn.PackedGatedMlpOp}: the activation and the product
+   * are post-ops of the gate and up products; the separate ops stay in the graph for captures of {@code gate_proj},
+   * {@code act_fn} and the others, and run only when asked for). Otherwise one fused GEMM whose two halves are sliced
    * out (each slice a copy: 50 ms of a 1.3 s bf16 prefill of 512 tokens on Mistral-7B shapes ×4, per-op listener).
    */
   protected SDVariable gatedMlp(String prefix, SDVariable h, String act, int intermediateSize, boolean bias) {
     SDVariable gate;
     SDVariable up;
+    Projection gateProj = null;
+    Projection upProj = null;
     if (javaOps()) {
-      gate = Projection.load(weights, prefix + "gate_proj", bias).forward(h);
-      up = Projection.load(weights, prefix + "up_proj", bias).forward(h);
+      gateProj = Projection.load(weights, prefix + "gate_proj", bias);
+      upProj = Projection.load(weights, prefix + "up_proj", bias);
+      gate = gateProj.forward(h);
+      up = upProj.forward(h);
     } else {
       Projection gateUp = Projection.load(weights, prefix + "gate_up_proj",
           java.util.List.of(prefix + "gate_proj", prefix + "up_proj"), bias);
@@ -271,7 +288,33 @@ public abstract class CausalLM implements ForwardModel {
       up = gu.get(SDIndex.all(), SDIndex.interval(intermediateSize, 2 * intermediateSize));
     }
     Projection down = Projection.load(weights, prefix + "down_proj", bias);
-    return down.forward(module(prefix + "act_fn", org.promptrecovery4j.models.nn.Activations.apply(act, gate)).mul(up));
+    SDVariable out = down.forward(module(prefix + "act_fn",
+        org.promptrecovery4j.models.nn.Activations.apply(act, gate)).mul(up));
+    SDVariable fused = gateProj == null ? null : packedGatedMlp(h, act, gateProj, upProj, down);
+    return fused != null ? fused : out;
+  }
+
+  /**
+   * The gated MLP as one {@link org.promptrecovery4j.models.nn.PackedGatedMlpOp} where its three weights are packed
+   * plain linears of one type, oneDNN has the activation and {@link org.promptrecovery4j.models.nn.OneDnn#fusesGatedMlp()};
+   * null otherwise.
+   */
+  private static SDVariable packedGatedMlp(SDVariable h, String act, Projection... gateUpDown) {
+    if (!org.promptrecovery4j.models.nn.OneDnn.fusesGatedMlp()
+        || org.promptrecovery4j.models.nn.OneDnn.activation(act) == null) {
+      return null;
+    }
+    SDVariable[] variables = new SDVariable[3];
+    org.promptrecovery4j.models.nn.OneDnn.PackedWeight[] packed = new org.promptrecovery4j.models.nn.OneDnn.PackedWeight[3];
+    for (int i = 0; i < 3; i++) {
+      Projection.Packed p = gateUpDown[i].packed();
+      if (p == null || (i > 0 && p.weight().bf16() != packed[0].bf16())) {
+        return null;
+      }
+      variables[i] = p.variable();
+      packed[i] = p.weight();
+    }
+    return org.promptrecovery4j.models.nn.PackedGatedMlpOp.apply(h, variables, packed, act);
   }
 
   /**
@@ -285,22 +328,37 @@ public abstract class CausalLM implements ForwardModel {
     int kv = dims.numKvHeads();
     int g = dims.groups();
     int hd = dims.headDim();
-    SDVariable heads = qkv.reshape(-1, h + 2 * kv, hd);
-    SDVariable qk = heads.get(SDIndex.all(), SDIndex.interval(0, h + kv), SDIndex.all());
-    SDVariable v = heads.get(SDIndex.all(), SDIndex.interval(h + kv, h + 2 * kv), SDIndex.all());
-    qk = applyRotary(qk, h + kv);
-    SDVariable q = qk.get(SDIndex.all(), SDIndex.interval(0, h), SDIndex.all())
-        .reshape(shapeOf(batchDim, seqDim, kv, g, hd)).permute(0, 2, 3, 1, 4)
-        .reshape(shapeOf(batchDim, kv, -1, hd));
-    SDVariable k = qk.get(SDIndex.all(), SDIndex.interval(h, h + kv), SDIndex.all())
-        .reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
-    v = v.reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
+    SDVariable q;
+    SDVariable k;
+    SDVariable v;
+    if (javaOps()) { // each in one pass (HeadsOp), the same values
+      SDVariable bs = shapeOf(batchDim, seqDim);
+      int r = rotary.rotaryDim();
+      q = org.promptrecovery4j.models.nn.HeadsOp.apply(qkv, bs, ropeCos, ropeSin, 0, h, g, hd, r);
+      k = org.promptrecovery4j.models.nn.HeadsOp.apply(qkv, bs, ropeCos, ropeSin, h, kv, 1, hd, r);
+      v = org.promptrecovery4j.models.nn.HeadsOp.apply(qkv, bs, ropeCos, ropeSin, h + kv, kv, 1, hd, 0);
+    } else {
+      SDVariable heads = qkv.reshape(-1, h + 2 * kv, hd);
+      SDVariable qk = applyRotary(heads.get(SDIndex.all(), SDIndex.interval(0, h + kv), SDIndex.all()), h + kv);
+      q = qk.get(SDIndex.all(), SDIndex.interval(0, h), SDIndex.all())
+          .reshape(shapeOf(batchDim, seqDim, kv, g, hd)).permute(0, 2, 3, 1, 4)
+          .reshape(shapeOf(batchDim, kv, -1, hd));
+      k = qk.get(SDIndex.all(), SDIndex.interval(h, h + kv), SDIndex.all())
+          .reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
+      v = heads.get(SDIndex.all(), SDIndex.interval(h + kv, h + 2 * kv), SDIndex.all())
+          .reshape(shapeOf(batchDim, seqDim, kv, hd)).permute(0, 2, 1, 3);
+    }
     SDVariable keys = extendCache("present_key_" + layer, pastKey[layer], k);
     SDVariable values = extendCache("present_value_" + layer, pastValue[layer], v);
     presentKey[layer] = keys.name();
     presentValue[layer] = values.name();
-    SDVariable scores = attentionProduct(q, keys, true).mul(1.0 / Math.sqrt(hd)).add(attnBias);
-    SDVariable context = attentionProduct(sd.nn.softmax(scores, 3), values, false); // [B, KV, G·S, hd]
+    SDVariable context; // [B, KV, G·S, hd]
+    if (javaOps() && org.promptrecovery4j.models.nn.OneDnn.loaded()) {
+      context = org.promptrecovery4j.models.nn.OneDnnAttentionOp.apply(q, keys, values, attnBias, 1.0 / Math.sqrt(hd));
+    } else {
+      SDVariable scores = sd.mmul(q, keys, false, true, false).mul(1.0 / Math.sqrt(hd)).add(attnBias);
+      context = sd.mmul(sd.nn.softmax(scores, 3), values, false, false, false);
+    }
     return context.reshape(shapeOf(batchDim, kv, g, seqDim, hd)).permute(0, 3, 1, 2, 4).reshape(-1, h * hd);
   }
 
@@ -314,17 +372,6 @@ public abstract class CausalLM implements ForwardModel {
       return org.promptrecovery4j.models.nn.ConcatOp.apply(2, past, step).rename(name);
     }
     return sd.concat(name, 2, past, step);
-  }
-
-  /**
-   * The batched product of attention, {@code a b} or {@code a bᵀ} per (row, KV head): one oneDNN 3.3 call where it
-   * runs ({@link org.promptrecovery4j.models.nn.OneDnnMatmulOp}) and the graph is not for training, else ND4J's
-   * {@code mmul} (a BLAS call per head).
-   */
-  private SDVariable attentionProduct(SDVariable a, SDVariable b, boolean transposeB) {
-    return javaOps() && org.promptrecovery4j.models.nn.OneDnn.loaded()
-        ? org.promptrecovery4j.models.nn.OneDnnMatmulOp.apply(a, b, transposeB)
-        : sd.mmul(a, b, false, transposeB, false);
   }
 
   /** Whether this graph uses ops computed in Java ({@link org.promptrecovery4j.models.nn.JvmOps}): not for training, and where they run. */

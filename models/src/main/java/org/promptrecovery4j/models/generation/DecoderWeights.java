@@ -167,6 +167,11 @@ public final class DecoderWeights {
     return g.mmul(x, asFloat(weight, x), false, transposeW, false);
   }
 
+  /** The oneDNN-packed form of a weight bound by {@link #matrix}, or null where it was not packed. */
+  public OneDnn.PackedWeight packed(SDVariable weight) {
+    return packed.get(weight.name());
+  }
+
   /**
    * A weight as FLOAT for one use: a weight kept as stored is cast there, and the cast waits (control
    * dependency) for {@code after}, the input of the op that uses it. Without that wait SameDiff runs

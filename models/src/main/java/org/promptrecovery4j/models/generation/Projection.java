@@ -80,6 +80,21 @@ public final class Projection {
     return outFeatures;
   }
 
+  /**
+   * The weight as bound and its oneDNN-packed form where this is one plain frozen linear (one part, no bias, no adapter)
+   * packed by {@link DecoderWeights#matrix}; null otherwise. A fused op may then take it in place of {@link #forward}.
+   */
+  public Packed packed() {
+    if (parts.size() != 1 || weights.size() != 1 || bias != null || adapters.get(0) != null) {
+      return null;
+    }
+    org.promptrecovery4j.models.nn.OneDnn.PackedWeight p = source.packed(weights.get(0));
+    return p == null ? null : new Packed(weights.get(0), p);
+  }
+
+  /** A packed weight: the graph variable that holds it and its oneDNN form. */
+  public record Packed(SDVariable variable, org.promptrecovery4j.models.nn.OneDnn.PackedWeight weight) {}
+
   /** {@code [N, in]} → {@code [N, sum(out)]}. */
   public SDVariable forward(SDVariable x2d) {
     SameDiff sd = x2d.getSameDiff();

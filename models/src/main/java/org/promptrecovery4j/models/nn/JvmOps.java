@@ -9,7 +9,7 @@ import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Graph ops computed in Java ({@link PackedLinearOp}, {@link OneDnnMatmulOp}, {@link ConcatOp}): SameDiff M2.1 runs every op in
+ * Graph ops computed in Java ({@link PackedLinearOp}, {@link PackedGatedMlpOp}, {@link OneDnnAttentionOp}, {@link ConcatOp}): SameDiff M2.1 runs every op in
  * libnd4j and has no hook for an op implemented elsewhere, so {@link #install()} replaces ND4J's CPU op executioner
  * by a subclass that runs the ops implementing {@link Op} itself and hands every other op to ND4J unchanged.
  */

@@ -5,9 +5,13 @@ import java.util.Map;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.softmax_forward;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.binary;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -15,9 +19,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_SCALES;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_0;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_1;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
@@ -71,7 +79,7 @@ public final class OneDnn {
     return loaded() && bf16;
   }
 
-  /** Whether oneDNN 3.3 runs here at all (the CPU backend, its natives loaded, the property not false): {@link #matmul}. */
+  /** Whether oneDNN 3.3 runs here at all (the CPU backend, its natives loaded, the property not false): {@link #attention}. */
   public static boolean loaded() {
     if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true").trim())) {
       return false;
@@ -144,6 +152,14 @@ public final class OneDnn {
   private static matmul.primitive_desc matmulDesc(long m, long k, long n, memory.data_type type) {
     return new matmul.primitive_desc(cpu, desc(m, k, type, memory.format_tag.ab),
         desc(k, n, type, memory.format_tag.any), desc(m, n, type, memory.format_tag.ab));
+  }
+
+  /**
+   * Whether a gated MLP whose three weights are packed runs as one {@link PackedGatedMlpOp} ({@code
+   * -Dpr4j.onednn3.fusedMlp}, default true; false keeps its products, activation and product as separate ops).
+   */
+  public static boolean fusesGatedMlp() {
+    return loaded() && Boolean.parseBoolean(System.getProperty(PROPERTY + ".fusedMlp", "true").trim());
   }
 
   /**
@@ -230,49 +246,58 @@ public final class OneDnn {
   }
 
   /**
-   * {@code out = a b} (or {@code a bᵀ}) over the last two axes, the leading axes batched: float32 {@code a [..., M, K]},
-   * {@code b [..., K, N]} ({@code [..., N, K]} if {@code transposeB}), {@code out [..., M, N]}, all of one rank with the
-   * same leading sizes. One oneDNN call for the whole batch (ND4J's batched mmul makes one BLAS call per matrix).
+   * The oneDNN eltwise algorithm of an HF activation ({@code ACT2FN} name) that {@link #gatedMlp} fuses into the gate
+   * product, or null where there is none.
    */
-  public static void matmul(INDArray a, INDArray b, boolean transposeB, INDArray out) {
+  public static org.bytedeco.dnnl.global.dnnl.algorithm activation(String hfName) {
+    return switch (hfName) {
+      case "silu", "swish" -> org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_swish;
+      case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_gelu_tanh;
+      case "gelu" -> org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_gelu_erf;
+      case "relu" -> org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_relu;
+      default -> null;
+    };
+  }
+
+  /**
+   * The gated MLP of Llama, Mistral and Gemma on packed weights of one type: {@code out [M, H] = down(act(x gate) ·
+   * (x up))} for float32 {@code x [M, H]}, in three oneDNN products and no other pass over the {@code [M, I]}
+   * intermediates: the activation is a post-op of the gate product, the multiplication by it a post-op of the up
+   * product, and for bf16 weights both intermediates stay bf16. Rounding for bf16 weights: x is rounded to bf16 once,
+   * {@code g = bf16(act(x gate))}, {@code p = bf16((x up) · g)}, {@code out = bf16(p down)} widened (products accumulate
+   * in float32; PyTorch's bf16 module rounds the two products before the activation and the multiplication too, so
+   * each intermediate may differ from it by one bf16 rounding). Float32 weights: all float32.
+   */
+  public static void gatedMlp(INDArray x, PackedWeight gate, PackedWeight up, PackedWeight down, String act,
+      INDArray out) {
     requireLoaded();
-    int r = a.rank();
-    boolean fits = r >= 2 && b.rank() == r && out.rank() == r && a.dataType() == DataType.FLOAT
-        && b.dataType() == DataType.FLOAT && out.dataType() == DataType.FLOAT;
-    long m = a.size(r - 2);
-    long k = a.size(r - 1);
-    long n = fits ? b.size(transposeB ? r - 2 : r - 1) : -1;
-    fits &= fits && b.size(transposeB ? r - 1 : r - 2) == k && out.size(r - 2) == m && out.size(r - 1) == n;
-    for (int i = 0; fits && i < r - 2; i++) {
-      fits = b.size(i) == a.size(i) && out.size(i) == a.size(i);
+    org.bytedeco.dnnl.global.dnnl.algorithm algorithm = activation(act);
+    boolean fits = x.rank() == 2 && out.rank() == 2 && x.dataType() == DataType.FLOAT
+        && out.dataType() == DataType.FLOAT && x.size(1) == gate.k() && up.k() == gate.k() && up.n() == gate.n()
+        && down.k() == gate.n() && out.size(0) == x.size(0) && out.size(1) == down.n() && gate.bf16() == up.bf16()
+        && gate.bf16() == down.bf16();
+    if (!fits || algorithm == null) {
+      throw new IllegalArgumentException("packed gated MLP: x " + x.dataType() + java.util.Arrays.toString(x.shape())
+          + ", out " + out.dataType() + java.util.Arrays.toString(out.shape()) + ", gate/up/down [" + gate.k() + ", "
+          + gate.n() + "]/[" + up.k() + ", " + up.n() + "]/[" + down.k() + ", " + down.n() + "] of "
+          + (gate.bf16() ? "bf16" : "float32") + "/" + (up.bf16() ? "bf16" : "float32") + "/"
+          + (down.bf16() ? "bf16" : "float32") + ", activation '" + act + "'"
+          + (algorithm == null ? " (no oneDNN post-op for it)" : "") + " do not fit");
     }
-    if (!fits) {
-      throw new IllegalArgumentException("batched matmul: a " + a.dataType() + java.util.Arrays.toString(a.shape())
-          + ", b " + b.dataType() + java.util.Arrays.toString(b.shape()) + (transposeB ? " (transposed)" : "")
-          + " and out " + out.dataType() + java.util.Arrays.toString(out.shape()) + " do not fit");
-    }
-    if (out.length() == 0) {
+    if (x.size(0) == 0) {
       return;
     }
-    if (k == 0) {
-      out.assign(0); // an empty sum
-      return;
-    }
-    INDArray x = contiguous(a);
-    INDArray y = contiguous(b);
+    INDArray in = contiguous(x);
     boolean direct = isPlain(out);
     INDArray target = direct ? out : Nd4j.createUninitialized(DataType.FLOAT, out.shape(), 'c');
     try {
-      WORKER.get().matmul(x, y, transposeB, target);
+      WORKER.get().gatedMlp(in, gate, up, down, algorithm, target);
       if (!direct) {
         out.assign(target);
       }
     } finally {
-      if (x != a) {
-        x.close();
-      }
-      if (y != b) {
-        y.close();
+      if (in != x) {
+        in.close();
       }
       if (!direct) {
         target.close();
@@ -280,8 +305,63 @@ public final class OneDnn {
     }
   }
 
+  /**
+   * Scaled dot-product attention per (row, KV head) in three oneDNN calls: {@code out = softmax(q kᵀ · scale + bias) v}
+   * for float32 {@code q [B, KV, Q, D]}, {@code keys} and {@code values [B, KV, T, D]}, {@code bias [B, 1, Q, T]} (added
+   * to every head: the mask) and {@code out [B, KV, Q, D]}. The scale and the bias are post-ops of the first product,
+   * the softmax runs in place on its output (a scratch buffer, never a graph array), all float32.
+   */
+  public static void attention(INDArray q, INDArray keys, INDArray values, INDArray bias, double scale, INDArray out) {
+    requireLoaded();
+    INDArray[] all = {q, keys, values, bias, out};
+    boolean fits = true;
+    for (INDArray a : all) {
+      fits &= a.rank() == 4 && a.dataType() == DataType.FLOAT;
+    }
+    fits = fits && keys.equalShapes(values) && keys.size(0) == q.size(0) && keys.size(1) == q.size(1)
+        && keys.size(3) == q.size(3) && out.equalShapes(q) && bias.size(0) == q.size(0) && bias.size(1) == 1
+        && bias.size(2) == q.size(2) && bias.size(3) == keys.size(2);
+    if (!fits) {
+      throw new IllegalArgumentException("attention: q " + describe(q) + ", keys " + describe(keys) + ", values "
+          + describe(values) + ", bias " + describe(bias) + " and out " + describe(out)
+          + " do not fit [B, KV, Q, D], [B, KV, T, D] twice, [B, 1, Q, T] and [B, KV, Q, D] (float32)");
+    }
+    if (out.length() == 0) {
+      return;
+    }
+    if (keys.size(2) == 0) {
+      throw new IllegalArgumentException("attention over no keys: keys " + describe(keys));
+    }
+    INDArray[] in = {contiguous(q), contiguous(keys), contiguous(values), contiguous(bias)};
+    boolean direct = isPlain(out);
+    INDArray target = direct ? out : Nd4j.createUninitialized(DataType.FLOAT, out.shape(), 'c');
+    try {
+      WORKER.get().attention(in[0], in[1], in[2], in[3], (float) scale, target);
+      if (!direct) {
+        out.assign(target);
+      }
+    } finally {
+      for (int i = 0; i < in.length; i++) {
+        if (in[i] != all[i]) {
+          in[i].close();
+        }
+      }
+      if (!direct) {
+        target.close();
+      }
+    }
+  }
+
+  private static String describe(INDArray a) {
+    return a.dataType() + java.util.Arrays.toString(a.shape());
+  }
+
   /** The descriptor of c-order {@code shape} read as its last two axes swapped when {@code swapLast}. */
   private static memory.desc strided(long[] shape, boolean swapLast) {
+    return strided(shape, swapLast, memory.data_type.f32);
+  }
+
+  private static memory.desc strided(long[] shape, boolean swapLast, memory.data_type type) {
     int r = shape.length;
     long[] strides = new long[r];
     long s = 1;
@@ -297,7 +377,7 @@ public final class OneDnn {
       strides[r - 2] = strides[r - 1];
       strides[r - 1] = t;
     }
-    return new memory.desc(new LongPointer(dims), memory.data_type.f32, new LongPointer(strides));
+    return new memory.desc(new LongPointer(dims), type, new LongPointer(strides));
   }
 
   private static boolean isPlain(INDArray a) {
@@ -312,7 +392,7 @@ public final class OneDnn {
   private static final class Worker {
     private final stream stream = new stream(cpu);
     private final Map<String, Plan> plans = lru();
-    private final Map<String, MatmulPlan> matmuls = lru();
+    private final Map<String, GatedPlan> gated = lru();
 
     /** The most recently used {@link #PLANS_PER_THREAD} plans; an evicted one frees its primitives. */
     private static <P extends AutoCloseable> Map<String, P> lru() {
@@ -363,14 +443,75 @@ public final class OneDnn {
       }
     }
 
-    void matmul(INDArray a, INDArray b, boolean transposeB, INDArray out) {
-      String key = java.util.Arrays.toString(a.shape()) + java.util.Arrays.toString(b.shape()) + transposeB;
-      MatmulPlan p = matmuls.computeIfAbsent(key, x -> new MatmulPlan(a.shape(), b.shape(), transposeB, out.shape()));
-      p.a.set_data_handle(a.data().addressPointer());
-      p.b.set_data_handle(b.data().addressPointer());
+    private BytePointer gateScratch = new BytePointer(0L);
+    private BytePointer productScratch = new BytePointer(0L);
+
+    void gatedMlp(INDArray x, PackedWeight gate, PackedWeight up, PackedWeight down,
+        org.bytedeco.dnnl.global.dnnl.algorithm act, INDArray out) {
+      long m = x.size(0);
+      boolean bf16 = gate.bf16();
+      GatedPlan p = gated.computeIfAbsent(m + "x" + gate.k() + "x" + gate.n() + (bf16 ? "bf16" : "f32") + act,
+          key -> new GatedPlan(m, gate, up, down, act));
+      long width = bf16 ? 2 : 4;
+      gateScratch = atLeast(gateScratch, m * gate.n() * width);
+      productScratch = atLeast(productScratch, m * gate.n() * width);
+      p.srcF32.set_data_handle(x.data().addressPointer());
+      p.dstF32.set_data_handle(out.data().addressPointer());
+      p.gated.set_data_handle(gateScratch);
+      p.product.set_data_handle(productScratch);
+      try (IntMemoryMap toBf16 = new IntMemoryMap();
+          IntMemoryMap gateArgs = new IntMemoryMap();
+          IntMemoryMap upArgs = new IntMemoryMap();
+          IntMemoryMap downArgs = new IntMemoryMap();
+          IntMemoryMap toF32 = new IntMemoryMap()) {
+        memory src = p.srcF32;
+        memory dst = p.dstF32;
+        if (bf16) {
+          srcScratch = atLeast(srcScratch, m * gate.k() * 2);
+          dstScratch = atLeast(dstScratch, m * down.n() * 2);
+          p.srcBf16.set_data_handle(srcScratch);
+          p.dstBf16.set_data_handle(dstScratch);
+          p.toBf16.execute(stream, toBf16.put(DNNL_ARG_FROM, p.srcF32).put(DNNL_ARG_TO, p.srcBf16));
+          src = p.srcBf16;
+          dst = p.dstBf16;
+        }
+        p.gate.execute(stream, gateArgs.put(DNNL_ARG_SRC, src).put(DNNL_ARG_WEIGHTS, gate.memory())
+            .put(DNNL_ARG_DST, p.gated));
+        p.up.execute(stream, upArgs.put(DNNL_ARG_SRC, src).put(DNNL_ARG_WEIGHTS, up.memory())
+            .put(DNNL_ARG_DST, p.product).put(DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1, p.gated));
+        p.down.execute(stream, downArgs.put(DNNL_ARG_SRC, p.product).put(DNNL_ARG_WEIGHTS, down.memory())
+            .put(DNNL_ARG_DST, dst));
+        if (bf16) {
+          p.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.dstBf16).put(DNNL_ARG_TO, p.dstF32));
+        }
+        stream._wait();
+      }
+    }
+
+    private BytePointer scoresScratch = new BytePointer(0L);
+    private final Map<String, AttentionPlan> attentions = lru();
+
+    void attention(INDArray q, INDArray keys, INDArray values, INDArray bias, float scale, INDArray out) {
+      String key = java.util.Arrays.toString(q.shape()) + java.util.Arrays.toString(keys.shape()) + scale;
+      AttentionPlan p = attentions.computeIfAbsent(key, x -> new AttentionPlan(q.shape(), keys.shape(), scale));
+      scoresScratch = atLeast(scoresScratch, q.size(0) * q.size(1) * q.size(2) * keys.size(2) * 4);
+      p.q.set_data_handle(q.data().addressPointer());
+      p.keys.set_data_handle(keys.data().addressPointer());
+      p.values.set_data_handle(values.data().addressPointer());
+      p.bias.set_data_handle(bias.data().addressPointer());
+      p.scores.set_data_handle(scoresScratch);
       p.out.set_data_handle(out.data().addressPointer());
-      try (IntMemoryMap args = new IntMemoryMap()) {
-        p.matmul.execute(stream, args.put(DNNL_ARG_SRC, p.a).put(DNNL_ARG_WEIGHTS, p.b).put(DNNL_ARG_DST, p.out));
+      try (IntMemoryMap scores = new IntMemoryMap();
+          IntMemoryMap mask = new IntMemoryMap();
+          IntMemoryMap softmax = new IntMemoryMap();
+          IntMemoryMap context = new IntMemoryMap()) {
+        p.scoresProduct.execute(stream, scores.put(DNNL_ARG_SRC, p.q).put(DNNL_ARG_WEIGHTS, p.keys)
+            .put(DNNL_ARG_DST, p.scores));
+        p.masked.execute(stream, mask.put(DNNL_ARG_SRC_0, p.scores).put(DNNL_ARG_SRC_1, p.bias)
+            .put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC_0, p.scaleMemory).put(DNNL_ARG_DST, p.scores));
+        p.softmax.execute(stream, softmax.put(DNNL_ARG_SRC, p.scores).put(DNNL_ARG_DST, p.scores));
+        p.contextProduct.execute(stream, context.put(DNNL_ARG_SRC, p.scores).put(DNNL_ARG_WEIGHTS, p.values)
+            .put(DNNL_ARG_DST, p.out));
         stream._wait();
       }
     }
@@ -388,27 +529,137 @@ public final class OneDnn {
     }
   }
 
-  /** A float32 batched matmul of one set of shapes. */
-  private static final class MatmulPlan implements AutoCloseable {
-    final memory a;
-    final memory b;
+  /**
+   * The three primitives of one attention shape ({@link #attention}): {@code q kᵀ} with the scale and the bias as
+   * post-ops, the softmax over the key axis in place, and the product with the values.
+   */
+  private static final class AttentionPlan implements AutoCloseable {
+    final memory q;
+    final memory keys;
+    final memory values;
+    final memory bias;
+    final memory scores;
     final memory out;
-    final matmul matmul;
+    final matmul scoresProduct;
+    final binary masked;
+    final org.bytedeco.javacpp.FloatPointer scaleValue;
+    final memory scaleMemory;
+    final softmax_forward softmax;
+    final matmul contextProduct;
 
-    MatmulPlan(long[] aShape, long[] bShape, boolean transposeB, long[] outShape) {
+    AttentionPlan(long[] qShape, long[] kShape, float scale) {
       Pointer none = new Pointer();
-      a = new memory(strided(aShape, false), cpu, none);
-      b = new memory(strided(bShape, transposeB), cpu, none);
-      out = new memory(strided(outShape, false), cpu, none);
-      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, a.get_desc(), b.get_desc(), out.get_desc())) {
-        matmul = new matmul(pd);
+      long[] scoresShape = {qShape[0], qShape[1], qShape[2], kShape[2]};
+      q = new memory(strided(qShape, false), cpu, none);
+      keys = new memory(strided(kShape, true), cpu, none);
+      values = new memory(strided(kShape, false), cpu, none);
+      bias = new memory(strided(new long[] {qShape[0], 1, qShape[2], kShape[2]}, false), cpu, none);
+      scores = new memory(strided(scoresShape, false), cpu, none);
+      out = new memory(strided(qShape, false), cpu, none);
+      scaleValue = new org.bytedeco.javacpp.FloatPointer(1).put(scale);
+      scaleMemory = new memory(new memory.desc(new LongPointer(new long[] {1}), memory.data_type.f32, memory.format_tag.a), cpu,
+          scaleValue);
+      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, q.get_desc(), keys.get_desc(),
+          scores.get_desc())) {
+        scoresProduct = new matmul(pd);
+      }
+      try (primitive_attr attr = new primitive_attr()) {
+        attr.set_scales_mask(DNNL_ARG_SRC_0, 0);
+        try (binary.primitive_desc pd = new binary.primitive_desc(cpu,
+            org.bytedeco.dnnl.global.dnnl.algorithm.binary_add, scores.get_desc(), bias.get_desc(), scores.get_desc(),
+            attr, false)) {
+          masked = new binary(pd);
+        }
+      }
+      try (softmax_forward.primitive_desc pd = new softmax_forward.primitive_desc(cpu,
+          org.bytedeco.dnnl.global.dnnl.prop_kind.forward_inference,
+          org.bytedeco.dnnl.global.dnnl.algorithm.softmax_accurate, scores.get_desc(), scores.get_desc(), 3)) {
+        softmax = new softmax_forward(pd);
+      }
+      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, scores.get_desc(), values.get_desc(),
+          out.get_desc())) {
+        contextProduct = new matmul(pd);
       }
     }
 
     @Override
     public void close() {
-      for (Pointer p : new Pointer[] {matmul, a, b, out}) {
+      for (Pointer p : new Pointer[] {scoresProduct, masked, softmax, contextProduct, scaleMemory, scaleValue, q, keys, values, bias, scores, out}) {
         p.close();
+      }
+    }
+  }
+
+  /**
+   * The primitives of one gated MLP shape ({@link #gatedMlp}): for bf16 weights the cast of x, the gate product with the
+   * activation as a post-op, the up product multiplied by the gate's output as a post-op, the down product and the cast
+   * back; for float32 weights the three products alone (the casts null).
+   */
+  private static final class GatedPlan implements AutoCloseable {
+    final memory srcF32;
+    final memory srcBf16;
+    final memory gated;
+    final memory product;
+    final memory dstBf16;
+    final memory dstF32;
+    final reorder toBf16;
+    final matmul gate;
+    final matmul up;
+    final matmul down;
+    final reorder toF32;
+
+    GatedPlan(long m, PackedWeight gateW, PackedWeight upW, PackedWeight downW,
+        org.bytedeco.dnnl.global.dnnl.algorithm act) {
+      boolean bf16 = gateW.bf16();
+      memory.data_type type = bf16 ? memory.data_type.bf16 : memory.data_type.f32;
+      long h = gateW.k();
+      long i = gateW.n();
+      long o = downW.n();
+      Pointer none = new Pointer();
+      srcF32 = new memory(desc(m, h, memory.data_type.f32, memory.format_tag.ab), cpu, none);
+      dstF32 = new memory(desc(m, o, memory.data_type.f32, memory.format_tag.ab), cpu, none);
+      gated = new memory(desc(m, i, type, memory.format_tag.ab), cpu, none);
+      product = new memory(desc(m, i, type, memory.format_tag.ab), cpu, none);
+      if (bf16) {
+        srcBf16 = new memory(desc(m, h, type, memory.format_tag.ab), cpu, none);
+        dstBf16 = new memory(desc(m, o, type, memory.format_tag.ab), cpu, none);
+        toBf16 = new reorder(new reorder.primitive_desc(srcF32, srcBf16));
+        toF32 = new reorder(new reorder.primitive_desc(dstBf16, dstF32));
+      } else {
+        srcBf16 = null;
+        dstBf16 = null;
+        toBf16 = null;
+        toF32 = null;
+      }
+      memory src = bf16 ? srcBf16 : srcF32;
+      try (post_ops activation = new post_ops();
+          post_ops times = new post_ops();
+          primitive_attr gateAttr = new primitive_attr();
+          primitive_attr upAttr = new primitive_attr()) {
+        // alpha: swish's x·sigmoid(αx) with α = 1; relu's slope below zero, 0; the gelus ignore it
+        activation.append_eltwise(act, act == org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_relu ? 0f : 1f, 0f);
+        gateAttr.set_post_ops(activation);
+        times.append_binary(org.bytedeco.dnnl.global.dnnl.algorithm.binary_mul, gated.get_desc());
+        upAttr.set_post_ops(times);
+        gate = primitive(src.get_desc(), gateW.desc(), gated.get_desc(), gateAttr);
+        up = primitive(src.get_desc(), upW.desc(), product.get_desc(), upAttr);
+      }
+      down = primitive(product.get_desc(), downW.desc(), (bf16 ? dstBf16 : dstF32).get_desc(), null);
+    }
+
+    private static matmul primitive(memory.desc src, memory.desc weights, memory.desc dst, primitive_attr attr) {
+      try (matmul.primitive_desc pd = attr == null ? new matmul.primitive_desc(cpu, src, weights, dst)
+          : new matmul.primitive_desc(cpu, src, weights, dst, attr, false)) {
+        return new matmul(pd);
+      }
+    }
+
+    @Override
+    public void close() {
+      for (Pointer p : new Pointer[] {toBf16, gate, up, down, toF32, srcF32, srcBf16, gated, product, dstBf16, dstF32}) {
+        if (p != null) {
+          p.close();
+        }
       }
     }
   }

@@ -28,14 +28,15 @@ class AdapterHookTest {
   void adaptersSeeEachPartOfAFusedProjectionAndTrainableWeightsAreVariables() throws Exception {
     INDArray base = logits(DecoderOptions.defaults());
     List<String> seen = new ArrayList<>();
-    // a zero update on k_proj (the middle part of the fused q/k/v) and on down_proj changes nothing
+    // a zero update on k_proj (the middle part of the fused q/k/v) and on down_proj changes nothing (beyond float32
+    // rounding: with an adapter on down_proj the MLP is no longer one oneDNN op, PackedGatedMlpOp)
     LinearAdapter zero = (layer, x) -> {
       seen.add(layer.name() + " " + layer.inFeatures() + "x" + layer.outFeatures());
       return x.mmul(x.getSameDiff().constant(Nd4j.zeros(DataType.FLOAT, layer.inFeatures(), layer.outFeatures())));
     };
     INDArray same = logits(DecoderOptions.defaults().withAdapters(
         name -> name.endsWith("self_attn.k_proj") || name.endsWith("mlp.down_proj") ? zero : null));
-    assertThat(same.sub(base).amaxNumber().doubleValue()).isLessThan(1e-6);
+    assertThat(same.sub(base).amaxNumber().doubleValue()).isLessThan(1e-5);
     assertThat(seen).contains("model.layers.0.self_attn.k_proj 32x16", "model.layers.1.mlp.down_proj 48x32");
     // a non-zero update does change the logits
     LinearAdapter ones = (layer, x) -> x.mmul(x.getSameDiff().constant(

@@ -11,6 +11,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import org.promptrecovery4j.models.Models;
 import org.promptrecovery4j.models.generation.DecoderOptions.WeightStorage;
 import org.promptrecovery4j.models.nn.OneDnn;
+import org.promptrecovery4j.models.nn.PackedGatedMlpOp;
 import org.promptrecovery4j.models.nn.PackedLinearOp;
 
 /** The oneDNN 3.3 packed products ({@link OneDnn}) on a whole decoder: bf16 against ND4J's bf16 mmul, float32 against plain weights. */
@@ -18,15 +19,21 @@ class PackedBf16DecoderTest {
 
   /**
    * A bf16-compute decoder with the packed path against the same decoder on ND4J's bf16 mmul (the property off): the
-   * same roundings, so logits agree to far below one bf16 step of the products, and both are used (the op is in
-   * the graph only with the path on).
+   * same roundings with the gated MLP as separate ops ({@code -Dpr4j.onednn3.fusedMlp=false}), so logits agree to
+   * far below one bf16 step of the products, and both are used (the op is in the graph only with the path on).
    */
   @Test
   void decoderLogitsEqualNd4jsBf16Path() throws Exception {
     Assumptions.assumeTrue(OneDnn.available(), "oneDNN 3.3 bf16 path not usable here: " + OneDnn.unusableReason());
     // per layer qkv, o, gate, up, down; lm_head for logits and last_logits
-    OnOff r = logitsOnAndOff("tiny-mistral-gqa2", DecoderOptions.defaults().withStorage(WeightStorage.BF16),
-        OneDnn.PROPERTY, m -> 2 * 5 + 2);
+    OnOff r;
+    System.setProperty(OneDnn.PROPERTY + ".fusedMlp", "false");
+    try {
+      r = logitsOnAndOff("tiny-mistral-gqa2", DecoderOptions.defaults().withStorage(WeightStorage.BF16),
+          OneDnn.PROPERTY, m -> 2 * 5 + 2);
+    } finally {
+      System.clearProperty(OneDnn.PROPERTY + ".fusedMlp");
+    }
     double scale = Transforms.abs(r.off(), true).maxNumber().doubleValue();
     System.out.printf("tiny-mistral-gqa2 bf16 logits, oneDNN 3.3 packed vs ND4J mmul: max |diff| %.5f (logits up to %.2f)%n", r.maxDiff(), scale);
     assertThat(r.maxDiff()).isLessThanOrEqualTo(scale / 256);
@@ -46,6 +53,35 @@ class PackedBf16DecoderTest {
     double scale = Transforms.abs(r.off(), true).maxNumber().doubleValue();
     System.out.printf("tiny-phi float32 logits, oneDNN 3.3 packed vs plain: max |diff| %.2e (logits up to %.2f)%n", r.maxDiff(), scale);
     assertThat(r.maxDiff()).isLessThanOrEqualTo(1e-5 * Math.max(1, scale));
+  }
+
+  /**
+   * Gated MLPs with packed weights are one op each ({@link PackedGatedMlpOp}); float32: the same logits as with the
+   * MLP as separate ops ({@code -Dpr4j.onednn3.fusedMlp=false}) within float32 rounding (bf16 rounds differently, pinned
+   * by {@code Bf16ComputeTest}'s emulation).
+   */
+  @Test
+  void gatedMlpsAreOneOpEach() throws Exception {
+    Assumptions.assumeTrue(OneDnn.loaded(), "oneDNN 3.3 not usable here: " + OneDnn.unusableReason());
+    Map<String, Object> in = DecoderFixtures.inputs("tiny-mistral-gqa2");
+    INDArray ids = (INDArray) in.get("input_ids");
+    INDArray mask = (INDArray) in.get("attention_mask");
+    INDArray fused;
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir("tiny-mistral-gqa2"), DecoderOptions.defaults())) {
+      assertThat(count(model.graph(), PackedGatedMlpOp.class)).isEqualTo(model.dims().numLayers());
+      fused = (INDArray) model.forward(ids, mask).get("logits");
+    }
+    System.setProperty(OneDnn.PROPERTY + ".fusedMlp", "false");
+    try (CausalLM model = Models.loadCausalLM(DecoderFixtures.dir("tiny-mistral-gqa2"), DecoderOptions.defaults())) {
+      assertThat(count(model.graph(), PackedGatedMlpOp.class)).isZero();
+      INDArray separate = (INDArray) model.forward(ids, mask).get("logits");
+      double scale = Transforms.abs(separate, true).maxNumber().doubleValue();
+      double diff = org.promptrecovery4j.models.Fixtures.maxAbsDiff(fused, separate, mask);
+      System.out.printf("tiny-mistral-gqa2 float32 logits, gated MLP as one op vs separate ops: max |diff| %.2e%n", diff);
+      assertThat(diff).isLessThanOrEqualTo(1e-5 * Math.max(1, scale));
+    } finally {
+      System.clearProperty(OneDnn.PROPERTY + ".fusedMlp");
+    }
   }
 
   /** Logits with the packed path on and off, and their largest difference over the mask's positions. */
@@ -87,6 +123,10 @@ class PackedBf16DecoderTest {
   }
 
   private static long packedOps(SameDiff sd) {
-    return sd.getOps().values().stream().filter(o -> o.getOp() instanceof PackedLinearOp).count();
+    return count(sd, PackedLinearOp.class);
+  }
+
+  private static long count(SameDiff sd, Class<?> op) {
+    return sd.getOps().values().stream().filter(o -> op.isInstance(o.getOp())).count();
   }
 }
