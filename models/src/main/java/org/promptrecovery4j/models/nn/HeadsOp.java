@@ -1,7 +1,6 @@
 package org.promptrecovery4j.models.nn;
 
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,11 +17,9 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
  * rotate_half(x)·sin} with {@code cos}, {@code sin [B·S, 1, headDim]} (cos 1 and sin 0 past the rotary dims), computed
  * in float32 as the graph computes {@code x·cos + (x R)·sin}: the same values to the bit. {@code rotaryDim} 0: no
  * rotation (values). Replaces a dozen graph ops per layer (slices, the rotation product, multiplies, reshapes,
- * permutes). Inference only, like every {@link JvmOps.Op}.
+ * permutes). One thread (as {@link RmsNormOp}). Inference only, like every {@link JvmOps.Op}.
  */
 public final class HeadsOp extends JvmOps.BaseOp {
-
-  private static final long PARALLEL_ELEMENTS = 1 << 20;
 
   private int firstHead;
   private int heads;
@@ -98,9 +95,9 @@ public final class HeadsOp extends JvmOps.BaseOp {
     FloatBuffer dst = target.data().asNioFloat();
     FloatBuffer cos = rotaryDim > 0 ? plain(inputs[2]).data().asNioFloat() : null;
     FloatBuffer sin = rotaryDim > 0 ? plain(inputs[3]).data().asNioFloat() : null;
-    IntStream tokens = IntStream.range(0, b * s);
-    (x.length() >= PARALLEL_ELEMENTS ? tokens.parallel() : tokens)
-        .forEach(n -> token(src, dst, cos, sin, n / s, n % s, s, width));
+    for (int n = 0; n < b * s; n++) {
+      token(src, dst, cos, sin, n / s, n % s, s, width);
+    }
     if (!direct) {
       out.assign(target);
     }

@@ -1,7 +1,6 @@
 package org.promptrecovery4j.models.nn;
 
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,13 +11,11 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
  * RMSNorm over the last axis as one graph op computed in Java ({@link JvmOps}): {@code y = x / sqrt(mean(x²) + eps) * w}
  * for float32 {@code x [..., F]} and {@code w [F]}, what {@link Norms#rmsNorm} builds from six ND4J ops (each a pass
  * over x, 0.3–0.4 ms at 64 rows of 4,096 on two cores). One pass per row here: the sum of squares (four float32
- * partial sums), then the scaled product, in float32 as HF computes RMSNorm. Rows are shared between threads above 1M
- * elements (below, one thread is faster: 64 rows of 4,096 took 0.35 ms alone, 0.5–0.7 ms on two). Inference only,
- * like every {@link JvmOps.Op}.
+ * partial sums), then the scaled product, in float32 as HF computes RMSNorm. One thread: sharing rows between the
+ * two cores gained nothing measurable at 512 × 4,096 (13–16 against 15 ms for a prefill's eight norms) and lost at
+ * 64 × 4,096 (0.5–0.7 against 0.35 ms a norm). Inference only, like every {@link JvmOps.Op}.
  */
 public final class RmsNormOp extends JvmOps.BaseOp {
-
-  private static final long PARALLEL_ELEMENTS = 1 << 20;
 
   private double eps;
 
@@ -69,8 +66,9 @@ public final class RmsNormOp extends JvmOps.BaseOp {
     FloatBuffer dst = target.data().asNioFloat();
     float[] scale = new float[f];
     w.data().asNioFloat().get(0, scale);
-    IntStream range = IntStream.range(0, rows);
-    (in.length() >= PARALLEL_ELEMENTS ? range.parallel() : range).forEach(r -> row(src, dst, scale, r, f, eps));
+    for (int r = 0; r < rows; r++) {
+      row(src, dst, scale, r, f, eps);
+    }
     if (!direct) {
       out.assign(target);
     }
