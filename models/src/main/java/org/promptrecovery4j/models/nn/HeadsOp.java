@@ -84,27 +84,19 @@ public final class HeadsOp extends JvmOps.BaseOp {
 
   @Override
   public void compute(INDArray[] inputs, INDArray[] outputs) {
-    INDArray x = plain(inputs[0]);
-    INDArray out = outputs[0];
-    boolean direct = !out.isView() && out.ordering() == 'c';
-    INDArray target = direct ? out : out.ulike().dup('c');
     int b = (int) inputs[1].getLong(0);
     int s = (int) inputs[1].getLong(1);
-    int width = (int) x.size(1);
-    FloatBuffer src = x.data().asNioFloat();
-    FloatBuffer dst = target.data().asNioFloat();
-    FloatBuffer cos = rotaryDim > 0 ? plain(inputs[2]).data().asNioFloat() : null;
-    FloatBuffer sin = rotaryDim > 0 ? plain(inputs[3]).data().asNioFloat() : null;
-    for (int n = 0; n < b * s; n++) {
-      token(src, dst, cos, sin, n / s, n % s, s, width);
-    }
-    if (!direct) {
-      out.assign(target);
-    }
-  }
-
-  private static INDArray plain(INDArray a) {
-    return a.isView() || a.ordering() != 'c' ? a.dup('c') : a;
+    INDArray[] read = rotaryDim > 0 ? new INDArray[] {inputs[0], inputs[2], inputs[3]} : new INDArray[] {inputs[0]};
+    JvmOps.onPlain(read, outputs[0], (in, target) -> {
+      int width = (int) in[0].size(1);
+      FloatBuffer src = in[0].data().asNioFloat();
+      FloatBuffer dst = target.data().asNioFloat();
+      FloatBuffer cos = rotaryDim > 0 ? in[1].data().asNioFloat() : null;
+      FloatBuffer sin = rotaryDim > 0 ? in[2].data().asNioFloat() : null;
+      for (int n = 0; n < b * s; n++) {
+        token(src, dst, cos, sin, n / s, n % s, s, width);
+      }
+    });
   }
 
   private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);

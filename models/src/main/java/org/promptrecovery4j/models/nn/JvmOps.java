@@ -120,4 +120,42 @@ public final class JvmOps {
       }
     }
   }
+
+  /** Whether {@code a} is a c-order array of its own (no view, offset 0): what the ops computed in Java read and write. */
+  static boolean isPlain(INDArray a) {
+    return !a.isView() && a.ordering() == 'c' && a.offset() == 0;
+  }
+
+  /** {@code a} itself where {@link #isPlain}, else a c-order copy (the caller closes it). */
+  static INDArray plain(INDArray a) {
+    return isPlain(a) ? a : a.dup('c');
+  }
+
+  /**
+   * Runs {@code compute} on plain forms of {@code inputs} ({@link #plain}) and of {@code out} (itself, or a plain array
+   * of its shape and type copied into it afterwards); the copies are closed, also on failure.
+   */
+  static void onPlain(INDArray[] inputs, INDArray out, java.util.function.BiConsumer<INDArray[], INDArray> compute) {
+    INDArray[] in = new INDArray[inputs.length];
+    INDArray target = null;
+    try {
+      for (int i = 0; i < inputs.length; i++) {
+        in[i] = plain(inputs[i]);
+      }
+      target = isPlain(out) ? out : Nd4j.createUninitialized(out.dataType(), out.shape(), 'c');
+      compute.accept(in, target);
+      if (target != out) {
+        out.assign(target);
+      }
+    } finally {
+      for (int i = 0; i < inputs.length; i++) {
+        if (in[i] != null && in[i] != inputs[i]) {
+          in[i].close();
+        }
+      }
+      if (target != null && target != out) {
+        target.close();
+      }
+    }
+  }
 }

@@ -182,7 +182,7 @@ public final class OneDnn {
       throw new IllegalArgumentException("oneDNN packing needs a rank-2 bf16 or float32 weight, got " + w.dataType()
           + " " + java.util.Arrays.toString(w.shape()));
     }
-    INDArray plain = contiguous(w);
+    INDArray plain = JvmOps.plain(w);
     long k = w.size(0);
     long n = w.size(1);
     memory.data_type type = type(w.dataType());
@@ -227,22 +227,7 @@ public final class OneDnn {
     if (x.size(0) == 0) {
       return; // nothing to compute (oneDNN is never handed an empty tensor)
     }
-    INDArray in = contiguous(x);
-    boolean direct = isPlain(out);
-    INDArray target = direct ? out : Nd4j.createUninitialized(DataType.FLOAT, out.shape(), 'c');
-    try {
-      WORKER.get().run(in, w, target);
-      if (!direct) {
-        out.assign(target);
-      }
-    } finally {
-      if (in != x) {
-        in.close();
-      }
-      if (!direct) {
-        target.close();
-      }
-    }
+    JvmOps.onPlain(new INDArray[] {x}, out, (in, target) -> WORKER.get().run(in[0], w, target));
   }
 
   /**
@@ -287,22 +272,8 @@ public final class OneDnn {
     if (x.size(0) == 0) {
       return;
     }
-    INDArray in = contiguous(x);
-    boolean direct = isPlain(out);
-    INDArray target = direct ? out : Nd4j.createUninitialized(DataType.FLOAT, out.shape(), 'c');
-    try {
-      WORKER.get().gatedMlp(in, gate, up, down, algorithm, target);
-      if (!direct) {
-        out.assign(target);
-      }
-    } finally {
-      if (in != x) {
-        in.close();
-      }
-      if (!direct) {
-        target.close();
-      }
-    }
+    JvmOps.onPlain(new INDArray[] {x}, out,
+        (in, target) -> WORKER.get().gatedMlp(in[0], gate, up, down, algorithm, target));
   }
 
   /**
@@ -332,24 +303,8 @@ public final class OneDnn {
     if (keys.size(2) == 0) {
       throw new IllegalArgumentException("attention over no keys: keys " + describe(keys));
     }
-    INDArray[] in = {contiguous(q), contiguous(keys), contiguous(values), contiguous(bias)};
-    boolean direct = isPlain(out);
-    INDArray target = direct ? out : Nd4j.createUninitialized(DataType.FLOAT, out.shape(), 'c');
-    try {
-      WORKER.get().attention(in[0], in[1], in[2], in[3], (float) scale, target);
-      if (!direct) {
-        out.assign(target);
-      }
-    } finally {
-      for (int i = 0; i < in.length; i++) {
-        if (in[i] != all[i]) {
-          in[i].close();
-        }
-      }
-      if (!direct) {
-        target.close();
-      }
-    }
+    JvmOps.onPlain(new INDArray[] {q, keys, values, bias}, out,
+        (in, target) -> WORKER.get().attention(in[0], in[1], in[2], in[3], (float) scale, target));
   }
 
   private static String describe(INDArray a) {
@@ -380,13 +335,6 @@ public final class OneDnn {
     return new memory.desc(new LongPointer(dims), type, new LongPointer(strides));
   }
 
-  private static boolean isPlain(INDArray a) {
-    return !a.isView() && a.ordering() == 'c' && a.offset() == 0;
-  }
-
-  private static INDArray contiguous(INDArray a) {
-    return isPlain(a) ? a : a.dup('c');
-  }
 
   /** One thread's stream, bf16 scratch buffers and plans (primitives for one {@code [M, K, N]}). */
   private static final class Worker {
@@ -418,27 +366,27 @@ public final class OneDnn {
       long m = x.size(0);
       Plan p = plans.computeIfAbsent(m + "x" + w.k() + "x" + w.n() + (w.bf16() ? "bf16" : "f32"),
           key -> new Plan(m, w.k(), w.n(), w.desc(), w.bf16()));
-      p.srcF32.set_data_handle(x.data().addressPointer());
-      p.dstF32.set_data_handle(out.data().addressPointer());
+      p.io.srcF32.set_data_handle(x.data().addressPointer());
+      p.io.dstF32.set_data_handle(out.data().addressPointer());
       if (!w.bf16()) { // the product alone
         try (IntMemoryMap product = new IntMemoryMap()) {
-          p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.srcF32).put(DNNL_ARG_WEIGHTS, w.memory())
-              .put(DNNL_ARG_DST, p.dstF32));
+          p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.io.srcF32).put(DNNL_ARG_WEIGHTS, w.memory())
+              .put(DNNL_ARG_DST, p.io.dstF32));
           stream._wait();
         }
         return;
       }
       srcScratch = atLeast(srcScratch, m * w.k() * 2);
       dstScratch = atLeast(dstScratch, m * w.n() * 2);
-      p.srcBf16.set_data_handle(srcScratch);
-      p.dstBf16.set_data_handle(dstScratch);
+      p.io.srcBf16.set_data_handle(srcScratch);
+      p.io.dstBf16.set_data_handle(dstScratch);
       try (IntMemoryMap toBf16 = new IntMemoryMap();
           IntMemoryMap product = new IntMemoryMap();
           IntMemoryMap toF32 = new IntMemoryMap()) {
-        p.toBf16.execute(stream, toBf16.put(DNNL_ARG_FROM, p.srcF32).put(DNNL_ARG_TO, p.srcBf16));
-        p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.srcBf16).put(DNNL_ARG_WEIGHTS, w.memory())
-            .put(DNNL_ARG_DST, p.dstBf16));
-        p.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.dstBf16).put(DNNL_ARG_TO, p.dstF32));
+        p.io.toBf16.execute(stream, toBf16.put(DNNL_ARG_FROM, p.io.srcF32).put(DNNL_ARG_TO, p.io.srcBf16));
+        p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.io.srcBf16).put(DNNL_ARG_WEIGHTS, w.memory())
+            .put(DNNL_ARG_DST, p.io.dstBf16));
+        p.io.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.io.dstBf16).put(DNNL_ARG_TO, p.io.dstF32));
         stream._wait();
       }
     }
@@ -455,8 +403,8 @@ public final class OneDnn {
       long width = bf16 ? 2 : 4;
       gateScratch = atLeast(gateScratch, m * gate.n() * width);
       productScratch = atLeast(productScratch, m * gate.n() * width);
-      p.srcF32.set_data_handle(x.data().addressPointer());
-      p.dstF32.set_data_handle(out.data().addressPointer());
+      p.io.srcF32.set_data_handle(x.data().addressPointer());
+      p.io.dstF32.set_data_handle(out.data().addressPointer());
       p.gated.set_data_handle(gateScratch);
       p.product.set_data_handle(productScratch);
       try (IntMemoryMap toBf16 = new IntMemoryMap();
@@ -464,16 +412,16 @@ public final class OneDnn {
           IntMemoryMap upArgs = new IntMemoryMap();
           IntMemoryMap downArgs = new IntMemoryMap();
           IntMemoryMap toF32 = new IntMemoryMap()) {
-        memory src = p.srcF32;
-        memory dst = p.dstF32;
+        memory src = p.io.srcF32;
+        memory dst = p.io.dstF32;
         if (bf16) {
           srcScratch = atLeast(srcScratch, m * gate.k() * 2);
           dstScratch = atLeast(dstScratch, m * down.n() * 2);
-          p.srcBf16.set_data_handle(srcScratch);
-          p.dstBf16.set_data_handle(dstScratch);
-          p.toBf16.execute(stream, toBf16.put(DNNL_ARG_FROM, p.srcF32).put(DNNL_ARG_TO, p.srcBf16));
-          src = p.srcBf16;
-          dst = p.dstBf16;
+          p.io.srcBf16.set_data_handle(srcScratch);
+          p.io.dstBf16.set_data_handle(dstScratch);
+          p.io.toBf16.execute(stream, toBf16.put(DNNL_ARG_FROM, p.io.srcF32).put(DNNL_ARG_TO, p.io.srcBf16));
+          src = p.io.srcBf16;
+          dst = p.io.dstBf16;
         }
         p.gate.execute(stream, gateArgs.put(DNNL_ARG_SRC, src).put(DNNL_ARG_WEIGHTS, gate.memory())
             .put(DNNL_ARG_DST, p.gated));
@@ -482,7 +430,7 @@ public final class OneDnn {
         p.down.execute(stream, downArgs.put(DNNL_ARG_SRC, p.product).put(DNNL_ARG_WEIGHTS, down.memory())
             .put(DNNL_ARG_DST, dst));
         if (bf16) {
-          p.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.dstBf16).put(DNNL_ARG_TO, p.dstF32));
+          p.io.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.io.dstBf16).put(DNNL_ARG_TO, p.io.dstF32));
         }
         stream._wait();
       }
@@ -596,17 +544,12 @@ public final class OneDnn {
    * back; for float32 weights the three products alone (the casts null).
    */
   private static final class GatedPlan implements AutoCloseable {
-    final memory srcF32;
-    final memory srcBf16;
+    final Io io;
     final memory gated;
     final memory product;
-    final memory dstBf16;
-    final memory dstF32;
-    final reorder toBf16;
     final matmul gate;
     final matmul up;
     final matmul down;
-    final reorder toF32;
 
     GatedPlan(long m, PackedWeight gateW, PackedWeight upW, PackedWeight downW,
         org.bytedeco.dnnl.global.dnnl.algorithm act) {
@@ -616,22 +559,10 @@ public final class OneDnn {
       long i = gateW.n();
       long o = downW.n();
       Pointer none = new Pointer();
-      srcF32 = new memory(desc(m, h, memory.data_type.f32, memory.format_tag.ab), cpu, none);
-      dstF32 = new memory(desc(m, o, memory.data_type.f32, memory.format_tag.ab), cpu, none);
+      io = new Io(m, h, o, bf16);
       gated = new memory(desc(m, i, type, memory.format_tag.ab), cpu, none);
       product = new memory(desc(m, i, type, memory.format_tag.ab), cpu, none);
-      if (bf16) {
-        srcBf16 = new memory(desc(m, h, type, memory.format_tag.ab), cpu, none);
-        dstBf16 = new memory(desc(m, o, type, memory.format_tag.ab), cpu, none);
-        toBf16 = new reorder(new reorder.primitive_desc(srcF32, srcBf16));
-        toF32 = new reorder(new reorder.primitive_desc(dstBf16, dstF32));
-      } else {
-        srcBf16 = null;
-        dstBf16 = null;
-        toBf16 = null;
-        toF32 = null;
-      }
-      memory src = bf16 ? srcBf16 : srcF32;
+      memory src = io.src();
       try (post_ops activation = new post_ops();
           post_ops times = new post_ops();
           primitive_attr gateAttr = new primitive_attr();
@@ -644,7 +575,7 @@ public final class OneDnn {
         gate = primitive(src.get_desc(), gateW.desc(), gated.get_desc(), gateAttr);
         up = primitive(src.get_desc(), upW.desc(), product.get_desc(), upAttr);
       }
-      down = primitive(product.get_desc(), downW.desc(), (bf16 ? dstBf16 : dstF32).get_desc(), null);
+      down = primitive(product.get_desc(), downW.desc(), io.dst().get_desc(), null);
     }
 
     private static matmul primitive(memory.desc src, memory.desc weights, memory.desc dst, primitive_attr attr) {
@@ -656,11 +587,10 @@ public final class OneDnn {
 
     @Override
     public void close() {
-      for (Pointer p : new Pointer[] {toBf16, gate, up, down, toF32, srcF32, srcBf16, gated, product, dstBf16, dstF32}) {
-        if (p != null) {
-          p.close();
-        }
+      for (Pointer p : new Pointer[] {gate, up, down, gated, product}) {
+        p.close();
       }
+      io.close();
     }
   }
 
@@ -669,15 +599,36 @@ public final class OneDnn {
    * weight the cast of x, the product and the cast back; for a float32 one the product alone (the casts null).
    */
   private static final class Plan implements AutoCloseable {
-    final memory srcF32;
-    final memory srcBf16;
-    final memory dstBf16;
-    final memory dstF32;
-    final reorder toBf16;
+    final Io io;
     final matmul matmul;
-    final reorder toF32;
 
     Plan(long m, long k, long n, memory.desc packed, boolean bf16) {
+      io = new Io(m, k, n, bf16);
+      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, io.src().get_desc(), packed, io.dst().get_desc())) {
+        matmul = new matmul(pd);
+      }
+    }
+
+    @Override
+    public void close() {
+      matmul.close();
+      io.close();
+    }
+  }
+
+  /**
+   * A product's float32 input {@code [M, K]} and output {@code [M, N]} (data handles set per call) and, for bf16 weights,
+   * their bf16 forms and the casts to and from them (null for float32 weights).
+   */
+  private static final class Io implements AutoCloseable {
+    final memory srcF32;
+    final memory dstF32;
+    final memory srcBf16;
+    final memory dstBf16;
+    final reorder toBf16;
+    final reorder toF32;
+
+    Io(long m, long k, long n, boolean bf16) {
       Pointer none = new Pointer();
       srcF32 = new memory(desc(m, k, memory.data_type.f32, memory.format_tag.ab), cpu, none);
       dstF32 = new memory(desc(m, n, memory.data_type.f32, memory.format_tag.ab), cpu, none);
@@ -692,16 +643,21 @@ public final class OneDnn {
         toBf16 = null;
         toF32 = null;
       }
-      memory src = bf16 ? srcBf16 : srcF32;
-      memory dst = bf16 ? dstBf16 : dstF32;
-      try (matmul.primitive_desc pd = new matmul.primitive_desc(cpu, src.get_desc(), packed, dst.get_desc())) {
-        matmul = new matmul(pd);
-      }
+    }
+
+    /** The product's input as its primitive reads it (bf16 for a bf16 weight). */
+    memory src() {
+      return srcBf16 != null ? srcBf16 : srcF32;
+    }
+
+    /** The product's output as its primitive writes it. */
+    memory dst() {
+      return dstBf16 != null ? dstBf16 : dstF32;
     }
 
     @Override
     public void close() {
-      for (Pointer p : new Pointer[] {toBf16, matmul, toF32, srcF32, srcBf16, dstBf16, dstF32}) {
+      for (Pointer p : new Pointer[] {toBf16, toF32, srcF32, srcBf16, dstBf16, dstF32}) {
         if (p != null) {
           p.close();
         }

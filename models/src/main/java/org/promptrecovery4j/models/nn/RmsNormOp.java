@@ -56,22 +56,17 @@ public final class RmsNormOp extends JvmOps.BaseOp {
 
   /** {@code out = rmsNorm(x) * w} on arrays ({@code out} the shape of {@code x}). */
   public static void apply(INDArray x, INDArray weight, double eps, INDArray out) {
-    INDArray in = x.isView() || x.ordering() != 'c' ? x.dup('c') : x;
-    INDArray w = weight.isView() ? weight.dup('c') : weight;
-    boolean direct = !out.isView() && out.ordering() == 'c';
-    INDArray target = direct ? out : out.ulike().dup('c');
-    int f = (int) in.size(-1);
-    int rows = f == 0 ? 0 : (int) (in.length() / f);
-    FloatBuffer src = in.data().asNioFloat();
-    FloatBuffer dst = target.data().asNioFloat();
-    float[] scale = new float[f];
-    w.data().asNioFloat().get(0, scale);
-    for (int r = 0; r < rows; r++) {
-      row(src, dst, scale, r, f, eps);
-    }
-    if (!direct) {
-      out.assign(target);
-    }
+    JvmOps.onPlain(new INDArray[] {x, weight}, out, (in, target) -> {
+      int f = (int) in[0].size(-1);
+      int rows = f == 0 ? 0 : (int) (in[0].length() / f);
+      FloatBuffer src = in[0].data().asNioFloat();
+      FloatBuffer dst = target.data().asNioFloat();
+      float[] scale = new float[f];
+      in[1].data().asNioFloat().get(0, scale);
+      for (int r = 0; r < rows; r++) {
+        row(src, dst, scale, r, f, eps);
+      }
+    });
   }
 
   private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
