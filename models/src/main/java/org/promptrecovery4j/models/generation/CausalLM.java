@@ -253,12 +253,31 @@ public abstract class CausalLM implements ForwardModel {
 
   /**
    * RMSNorm over the last axis of {@code x [N, F]} ({@link org.promptrecovery4j.models.nn.Norms#rmsNorm}): one op computed
-   * in Java where the graph uses those ({@link org.promptrecovery4j.models.nn.RmsNormOp}), else from ND4J's ops.
+   * in Java where the graph uses those ({@link org.promptrecovery4j.models.nn.NormOp}), else from ND4J's ops.
    */
   protected SDVariable rmsNorm(SDVariable x, SDVariable weight, double eps) {
     return javaOps() && weight.dataType() == DataType.FLOAT
-        ? org.promptrecovery4j.models.nn.RmsNormOp.apply(x, weight, eps)
+        ? org.promptrecovery4j.models.nn.NormOp.rms(x, weight, eps)
         : org.promptrecovery4j.models.nn.Norms.rmsNorm(x, weight, eps, 1);
+  }
+
+  /** LayerNorm over the last axis of {@code x [N, F]} ({@link org.promptrecovery4j.models.nn.Norms#layerNorm}), as {@link #rmsNorm}. */
+  protected SDVariable layerNorm(SDVariable x, SDVariable weight, SDVariable bias, double eps) {
+    return javaOps() && weight.dataType() == DataType.FLOAT && bias.dataType() == DataType.FLOAT
+        ? org.promptrecovery4j.models.nn.NormOp.layer(x, weight, bias, eps)
+        : org.promptrecovery4j.models.nn.Norms.layerNorm(x, weight, bias, eps, 1);
+  }
+
+  /**
+   * The HF activation {@code name} of {@code x}: one oneDNN op where the graph uses the ops computed in Java and oneDNN
+   * has it ({@link org.promptrecovery4j.models.nn.ActivationOp}), else built from ND4J's ops
+   * ({@link org.promptrecovery4j.models.nn.Activations}).
+   */
+  protected SDVariable activation(String name, SDVariable x) {
+    return javaOps() && org.promptrecovery4j.models.nn.OneDnn.loaded()
+        && org.promptrecovery4j.models.nn.OneDnn.activation(name) != null
+        ? org.promptrecovery4j.models.nn.ActivationOp.apply(name, x)
+        : org.promptrecovery4j.models.nn.Activations.apply(name, x);
   }
 
   /**

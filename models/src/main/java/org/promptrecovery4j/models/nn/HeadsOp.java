@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
  * rotate_half(x)·sin} with {@code cos}, {@code sin [B·S, 1, headDim]} (cos 1 and sin 0 past the rotary dims), computed
  * in float32 as the graph computes {@code x·cos + (x R)·sin}: the same values to the bit. {@code rotaryDim} 0: no
  * rotation (values). Replaces a dozen graph ops per layer (slices, the rotation product, multiplies, reshapes,
- * permutes). One thread (as {@link RmsNormOp}). Inference only, like every {@link JvmOps.Op}.
+ * permutes). One thread (as {@link NormOp}). Inference only, like every {@link JvmOps.Op}.
  */
 public final class HeadsOp extends JvmOps.BaseOp {
 

@@ -3,6 +3,7 @@ package org.promptrecovery4j.models.nn;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
@@ -245,6 +246,24 @@ public final class OneDnn {
   }
 
   /**
+   * {@code out = act(x)} element-wise for float32 arrays of one length ({@code act} an HF activation name that
+   * {@link #activation} knows), by oneDNN's eltwise primitive over the elements as one flat vector.
+   */
+  public static void activate(INDArray x, String act, INDArray out) {
+    requireLoaded();
+    org.bytedeco.dnnl.global.dnnl.algorithm algorithm = activation(act);
+    if (algorithm == null || x.dataType() != DataType.FLOAT || out.dataType() != DataType.FLOAT
+        || x.length() != out.length()) {
+      throw new IllegalArgumentException("activation '" + act + "' of " + describe(x) + " into " + describe(out)
+          + (algorithm == null ? ": no oneDNN eltwise algorithm for it" : ": float32 arrays of one length expected"));
+    }
+    if (x.length() == 0) {
+      return;
+    }
+    JvmOps.onPlain(new INDArray[] {x}, out, (in, target) -> WORKER.get().activate(in[0], algorithm, target));
+  }
+
+  /**
    * The gated MLP of Llama, Mistral and Gemma on packed weights of one type: {@code out [M, H] = down(act(x gate) ·
    * (x up))} for float32 {@code x [M, H]}, in three oneDNN products and no other pass over the {@code [M, I]}
    * intermediates: the activation is a post-op of the gate product, the multiplication by it a post-op of the up
@@ -387,6 +406,30 @@ public final class OneDnn {
         p.matmul.execute(stream, product.put(DNNL_ARG_SRC, p.io.srcBf16).put(DNNL_ARG_WEIGHTS, w.memory())
             .put(DNNL_ARG_DST, p.io.dstBf16));
         p.io.toF32.execute(stream, toF32.put(DNNL_ARG_FROM, p.io.dstBf16).put(DNNL_ARG_TO, p.io.dstF32));
+        stream._wait();
+      }
+    }
+
+    private final Map<String, eltwise_forward> activations = lru();
+    private final Map<String, memory> flat = lru();
+
+    void activate(INDArray x, org.bytedeco.dnnl.global.dnnl.algorithm act, INDArray out) {
+      long n = x.length();
+      memory vector = flat.computeIfAbsent(Long.toString(n),
+          k -> new memory(new memory.desc(new LongPointer(new long[] {n}), memory.data_type.f32, memory.format_tag.a),
+              cpu, new Pointer()));
+      eltwise_forward e = activations.computeIfAbsent(n + " " + act, k -> {
+        float alpha = act == org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_relu ? 0f : 1f;
+        try (eltwise_forward.primitive_desc pd = new eltwise_forward.primitive_desc(cpu,
+            org.bytedeco.dnnl.global.dnnl.prop_kind.forward_inference, act, vector.get_desc(), vector.get_desc(), alpha,
+            0f)) {
+          return new eltwise_forward(pd);
+        }
+      });
+      try (memory dst = new memory(vector.get_desc(), cpu, out.data().addressPointer());
+          IntMemoryMap args = new IntMemoryMap()) {
+        vector.set_data_handle(x.data().addressPointer());
+        e.execute(stream, args.put(DNNL_ARG_SRC, vector).put(DNNL_ARG_DST, dst));
         stream._wait();
       }
     }

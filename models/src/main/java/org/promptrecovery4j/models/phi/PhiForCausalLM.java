@@ -7,8 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.promptrecovery4j.models.generation.CausalLM;
 import org.promptrecovery4j.models.generation.DecoderOptions;
 import org.promptrecovery4j.models.generation.Projection;
-import org.promptrecovery4j.models.nn.Activations;
-import org.promptrecovery4j.models.nn.Norms;
 import org.promptrecovery4j.weights.ModelFolder;
 import org.promptrecovery4j.weights.WeightSource;
 import org.promptrecovery4j.weights.config.PhiConfig;
@@ -63,8 +61,8 @@ public final class PhiForCausalLM extends CausalLM {
   @Override
   protected SDVariable decoderLayer(int i, SDVariable x) {
     String p = "model.layers." + i + ".";
-    SDVariable h = module(p + "input_layernorm", Norms.layerNorm(x, weights.vector(p + "input_layernorm.weight", 0),
-        weights.vector(p + "input_layernorm.bias", 0), config.layerNormEps(), 1));
+    SDVariable h = module(p + "input_layernorm", layerNorm(x, weights.vector(p + "input_layernorm.weight", 0),
+        weights.vector(p + "input_layernorm.bias", 0), config.layerNormEps()));
     SDVariable attn = module(p + "self_attn", selfAttention(i, h));
     SDVariable ff = module(p + "mlp", mlp(i, h));
     return attn.add(ff).add(x);
@@ -83,12 +81,12 @@ public final class PhiForCausalLM extends CausalLM {
     String p = "model.layers." + i + ".mlp.";
     Projection fc1 = Projection.load(weights, p + "fc1", true);
     Projection fc2 = Projection.load(weights, p + "fc2", true);
-    return fc2.forward(module(p + "activation_fn", Activations.apply(config.hiddenAct(), fc1.forward(h))));
+    return fc2.forward(module(p + "activation_fn", activation(config.hiddenAct(), fc1.forward(h))));
   }
 
   @Override
   protected SDVariable finalNorm(SDVariable x) {
-    return module("model.final_layernorm", Norms.layerNorm(x, finalNormWeight, finalNormBias, config.layerNormEps(), 1));
+    return module("model.final_layernorm", layerNorm(x, finalNormWeight, finalNormBias, config.layerNormEps()));
   }
 
   @Override
