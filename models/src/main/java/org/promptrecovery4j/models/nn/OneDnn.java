@@ -232,8 +232,8 @@ public final class OneDnn {
   }
 
   /**
-   * The oneDNN eltwise algorithm of an HF activation ({@code ACT2FN} name) that {@link #gatedMlp} fuses into the gate
-   * product, or null where there is none.
+   * The oneDNN eltwise algorithm of an HF activation ({@code ACT2FN} name), for {@link #gatedMlp} (a post-op of the
+   * gate product) and {@link #activate}; null where oneDNN has none.
    */
   public static org.bytedeco.dnnl.global.dnnl.algorithm activation(String hfName) {
     return switch (hfName) {
@@ -296,10 +296,11 @@ public final class OneDnn {
   }
 
   /**
-   * Scaled dot-product attention per (row, KV head) in three oneDNN calls: {@code out = softmax(q kᵀ · scale + bias) v}
+   * Scaled dot-product attention per (row, KV head) in four oneDNN calls: {@code out = softmax(q kᵀ · scale + bias) v}
    * for float32 {@code q [B, KV, Q, D]}, {@code keys} and {@code values [B, KV, T, D]}, {@code bias [B, 1, Q, T]} (added
-   * to every head: the mask) and {@code out [B, KV, Q, D]}. The scale and the bias are post-ops of the first product,
-   * the softmax runs in place on its output (a scratch buffer, never a graph array), all float32.
+   * to every head: the mask) and {@code out [B, KV, Q, D]}: {@code q kᵀ}, then the scale and the mask in one pass (a
+   * binary add whose first input is scaled), the softmax in place (the scores live in a scratch buffer, never a graph
+   * array), then the product with the values; all float32.
    */
   public static void attention(INDArray q, INDArray keys, INDArray values, INDArray bias, double scale, INDArray out) {
     requireLoaded();

@@ -8,8 +8,8 @@ import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 
 /**
  * Scaled dot-product attention as one graph op computed in Java ({@link JvmOps}): {@code softmax(q kᵀ · scale + bias)
- * v} per (row, KV head) in three oneDNN 3.3 calls ({@link OneDnn#attention}; the scale and the additive mask are
- * post-ops of the first product, the scores never a graph array). The decoders' attention where the graph is not for
+ * v} per (row, KV head) in four oneDNN 3.3 calls ({@link OneDnn#attention}: the products, the scale and the additive
+ * mask in one pass, the softmax in place; the scores never a graph array). The decoders' attention where the graph is not for
  * training; SameDiff M2.1 builds gradients on a copy of the graph made through FlatBuffers, which knows only ND4J's
  * ops, so graphs for training use ND4J's {@code mmul} and {@code softmax}.
  */
