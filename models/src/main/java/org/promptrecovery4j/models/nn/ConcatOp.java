@@ -88,18 +88,15 @@ public final class ConcatOp extends JvmOps.BaseOp {
     if (out.length() == 0) {
       return;
     }
-    INDArray target = plain(out) ? out : Nd4j.createUninitialized(out.dataType(), out.shape(), 'c');
-    long outer = 1;
-    for (int i = 0; i < axis; i++) {
-      outer *= out.size(i);
-    }
-    int width = out.dataType().width();
-    INDArray[] plainParts = new INDArray[parts.length];
-    long[] block = new long[parts.length];
-    long row = 0;
-    try {
+    JvmOps.onPlain(parts, out, (plainParts, target) -> {
+      long outer = 1;
+      for (int i = 0; i < axis; i++) {
+        outer *= out.size(i);
+      }
+      int width = out.dataType().width();
+      long[] block = new long[parts.length];
+      long row = 0;
       for (int p = 0; p < parts.length; p++) {
-        plainParts[p] = parts[p].isEmpty() || plain(parts[p]) ? parts[p] : parts[p].dup('c');
         block[p] = parts[p].length() / outer * width;
         row += block[p];
       }
@@ -117,22 +114,6 @@ public final class ConcatOp extends JvmOps.BaseOp {
           at += block[p];
         }
       }
-      if (target != out) {
-        out.assign(target);
-      }
-    } finally {
-      for (int p = 0; p < parts.length; p++) {
-        if (plainParts[p] != null && plainParts[p] != parts[p]) {
-          plainParts[p].close();
-        }
-      }
-      if (target != out) {
-        target.close();
-      }
-    }
-  }
-
-  private static boolean plain(INDArray x) {
-    return !x.isView() && x.ordering() == 'c' && x.offset() == 0;
+    });
   }
 }

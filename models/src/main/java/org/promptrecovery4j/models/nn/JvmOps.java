@@ -126,9 +126,9 @@ public final class JvmOps {
     return !a.isView() && a.ordering() == 'c' && a.offset() == 0;
   }
 
-  /** {@code a} itself where {@link #isPlain}, else a c-order copy (the caller closes it). */
+  /** {@code a} itself where {@link #isPlain} or empty, else a c-order copy (the caller closes it). */
   static INDArray plain(INDArray a) {
-    return isPlain(a) ? a : a.dup('c');
+    return a.isEmpty() || isPlain(a) ? a : a.dup('c');
   }
 
   /**

@@ -363,10 +363,10 @@ public final class OneDnn {
     private final Map<String, GatedPlan> gated = lru();
 
     /** The most recently used {@link #PLANS_PER_THREAD} plans; an evicted one frees its primitives. */
-    private static <P extends AutoCloseable> Map<String, P> lru() {
+    private static <K, P extends AutoCloseable> Map<K, P> lru() {
       return new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, P> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<K, P> eldest) {
           if (size() <= PLANS_PER_THREAD) {
             return false;
           }
@@ -412,25 +412,23 @@ public final class OneDnn {
     }
 
     private final Map<String, eltwise_forward> activations = lru();
-    private final Map<String, memory> flat = lru();
+    private final Map<Long, Vectors> flat = lru();
 
     void activate(INDArray x, org.bytedeco.dnnl.global.dnnl.algorithm act, INDArray out) {
       long n = x.length();
-      memory vector = flat.computeIfAbsent(Long.toString(n),
-          k -> new memory(new memory.desc(new LongPointer(new long[] {n}), memory.data_type.f32, memory.format_tag.a),
-              cpu, new Pointer()));
+      Vectors v = flat.computeIfAbsent(n, Vectors::new);
       eltwise_forward e = activations.computeIfAbsent(n + " " + act, k -> {
         float alpha = act == org.bytedeco.dnnl.global.dnnl.algorithm.eltwise_relu ? 0f : 1f;
         try (eltwise_forward.primitive_desc pd = new eltwise_forward.primitive_desc(cpu,
-            org.bytedeco.dnnl.global.dnnl.prop_kind.forward_inference, act, vector.get_desc(), vector.get_desc(), alpha,
+            org.bytedeco.dnnl.global.dnnl.prop_kind.forward_inference, act, v.src.get_desc(), v.dst.get_desc(), alpha,
             0f)) {
           return new eltwise_forward(pd);
         }
       });
-      try (memory dst = new memory(vector.get_desc(), cpu, out.data().addressPointer());
-          IntMemoryMap args = new IntMemoryMap()) {
-        vector.set_data_handle(x.data().addressPointer());
-        e.execute(stream, args.put(DNNL_ARG_SRC, vector).put(DNNL_ARG_DST, dst));
+      v.src.set_data_handle(x.data().addressPointer());
+      v.dst.set_data_handle(out.data().addressPointer());
+      try (IntMemoryMap args = new IntMemoryMap()) {
+        e.execute(stream, args.put(DNNL_ARG_SRC, v.src).put(DNNL_ARG_DST, v.dst));
         stream._wait();
       }
     }
@@ -518,6 +516,24 @@ public final class OneDnn {
         throw new OutOfMemoryError("oneDNN scratch of " + bytes + " bytes could not be allocated");
       }
       return q;
+    }
+  }
+
+  /** A flat float32 input and output of one length (data handles set per call), for {@link #activate}. */
+  private static final class Vectors implements AutoCloseable {
+    final memory src;
+    final memory dst;
+
+    Vectors(long n) {
+      memory.desc d = new memory.desc(new LongPointer(new long[] {n}), memory.data_type.f32, memory.format_tag.a);
+      src = new memory(d, cpu, new Pointer());
+      dst = new memory(d, cpu, new Pointer());
+    }
+
+    @Override
+    public void close() {
+      src.close();
+      dst.close();
     }
   }
 
