@@ -8,7 +8,6 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Arrays of one data type joined along one axis by block copies, computed in Java ({@link JvmOps}): the decoders' KV
